@@ -1,0 +1,3 @@
+export * from './trpc.ts';
+export * from './root.ts';
+export { describeActor } from './routers/auth.router.ts';

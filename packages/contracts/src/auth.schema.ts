@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+export const emailSchema = z
+  .string({ error: 'Saisissez une adresse e-mail.' })
+  .trim()
+  .toLowerCase()
+  .max(254, { error: "L'adresse e-mail est trop longue (254 caractères au plus)." })
+  .pipe(z.email({ error: "Saisissez une adresse e-mail valide, par exemple prenom.nom@mairie.fr." }));
+
+export const loginInput = z.object({
+  email: emailSchema,
+  password: z
+    .string({ error: 'Saisissez votre mot de passe.' })
+    .min(1, { error: 'Saisissez votre mot de passe.' })
+    .max(1024, { error: 'Le mot de passe est trop long (1024 caractères au plus).' }),
+});
+export type LoginInput = z.infer<typeof loginInput>;

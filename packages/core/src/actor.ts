@@ -1,0 +1,41 @@
+import { defineAbilityFor, type AppAbility } from '@mutualis/authz';
+import { isSyndicateRole, type Membership } from '@mutualis/contracts';
+import type { TenantContext } from '@mutualis/db';
+
+/** The authenticated person behind a request, with what they may do and the tenant they act in. */
+export interface Actor {
+  userId: string;
+  syndicateId: string;
+  syndicateName: string;
+  email: string;
+  displayName: string;
+  sessionId: string;
+  memberships: Membership[];
+  ability: AppAbility;
+  tenant: TenantContext;
+  ip: string | null;
+}
+
+/**
+ * The row-level security context of an actor: the whole syndicate if they hold any syndicate role,
+ * otherwise only the members they belong to. A user with no membership gets a member scope that
+ * matches nothing (the nil UUID), never the whole syndicate.
+ */
+export function tenantOf(syndicateId: string, memberships: ReadonlyArray<Pick<Membership, 'role' | 'memberId'>>): TenantContext {
+  if (memberships.some((m) => isSyndicateRole(m.role))) return { syndicateId, memberIds: null };
+  const ids = [...new Set(memberships.map((m) => m.memberId).filter((id): id is string => id !== null))];
+  return { syndicateId, memberIds: ids.length > 0 ? ids : ['00000000-0000-0000-0000-000000000000'] };
+}
+
+export function buildActor(base: Omit<Actor, 'ability' | 'tenant'>): Actor {
+  return {
+    ...base,
+    ability: defineAbilityFor({ userId: base.userId, syndicateId: base.syndicateId, memberships: base.memberships }),
+    tenant: tenantOf(base.syndicateId, base.memberships),
+  };
+}
+
+/** The member an actor's audit events belong to: their commune when they act as a commune user. */
+export function auditMemberOf(actor: Actor): string | null {
+  return actor.tenant.memberIds?.[0] ?? null;
+}

@@ -1,0 +1,17 @@
+import type {
+  AuditChainHeadTable, AuditEventTable, LoginFailureTable, MemberTable, MembershipTable, SessionTable,
+  SyndicateTable, UserTable, WorkflowRunTable,
+} from './tables/tenancy.table.ts';
+
+/** The schema as Kysely sees it (camelCase, mapped to snake_case columns by CamelCasePlugin). */
+export interface Database {
+  syndicates: SyndicateTable;
+  members: MemberTable;
+  users: UserTable;
+  memberships: MembershipTable;
+  sessions: SessionTable;
+  auditChainHeads: AuditChainHeadTable;
+  auditEvents: AuditEventTable;
+  workflowRuns: WorkflowRunTable;
+  loginFailures: LoginFailureTable;
+}

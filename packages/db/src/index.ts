@@ -1,0 +1,6 @@
+export * from './client.ts';
+export * from './database.ts';
+export * from './tenant.ts';
+export * from './admin.ts';
+export type * from './tables/tenancy.table.ts';
+export { sql } from 'kysely';

@@ -1,0 +1,114 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { MemberStatus, Role } from '@mutualis/contracts';
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface SyndicateTable {
+  id: Generated<string>;
+  slug: string;
+  name: string;
+  createdAt: CreatedAt;
+}
+
+export interface MemberTable {
+  id: Generated<string>;
+  syndicateId: string;
+  kind: 'commune' | 'epci' | 'other';
+  name: string;
+  inseeCode: string | null;
+  siren: string;
+  population: number;
+  agentCount: number;
+  status: MemberStatus;
+  searchText: string;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+}
+
+export interface UserTable {
+  id: Generated<string>;
+  syndicateId: string;
+  email: string;
+  displayName: string;
+  passwordHash: string | null;
+  status: 'invited' | 'active' | 'disabled';
+  createdAt: CreatedAt;
+}
+
+export interface MembershipTable {
+  id: Generated<string>;
+  syndicateId: string;
+  userId: string;
+  memberId: string | null;
+  role: Role;
+  createdAt: CreatedAt;
+}
+
+export interface SessionTable {
+  id: Generated<string>;
+  syndicateId: string;
+  userId: string;
+  tokenHash: Buffer;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: CreatedAt;
+  lastSeenAt: Timestamp;
+  expiresAt: Date;
+  endedAt: Date | null;
+}
+
+export interface AuditChainHeadTable {
+  syndicateId: string;
+  seq: ColumnType<string, string | number | bigint, string | number | bigint>;
+  hash: Buffer;
+}
+
+export interface AuditEventTable {
+  id: ColumnType<string, never, never>;
+  syndicateId: string;
+  seq: ColumnType<string, string | number | bigint, never>;
+  memberId: string | null;
+  actorUserId: string | null;
+  action: string;
+  subjectType: string;
+  subjectId: string | null;
+  before: unknown;
+  after: unknown;
+  ip: string | null;
+  occurredAt: ColumnType<Date, Date | string, never>;
+  prevHash: Buffer;
+  hash: Buffer;
+}
+
+export interface WorkflowRunTable {
+  id: Generated<string>;
+  syndicateId: string;
+  memberId: string | null;
+  subjectType: string;
+  subjectId: string;
+  workflowType: string;
+  workflowId: string;
+  runId: string | null;
+  status: string;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+}
+
+export interface LoginFailureTable {
+  id: ColumnType<string, never, never>;
+  accountKey: Buffer;
+  ip: string | null;
+  failedAt: CreatedAt;
+}
+
+export type Syndicate = Selectable<SyndicateTable>;
+export type Member = Selectable<MemberTable>;
+export type NewMember = Insertable<MemberTable>;
+export type MemberUpdate = Updateable<MemberTable>;
+export type User = Selectable<UserTable>;
+export type NewUser = Insertable<UserTable>;
+export type MembershipRow = Selectable<MembershipTable>;
+export type Session = Selectable<SessionTable>;
+export type AuditEvent = Selectable<AuditEventTable>;
+export type WorkflowRun = Selectable<WorkflowRunTable>;

@@ -1,0 +1,13 @@
+import { sql, type Db } from '@mutualis/db';
+
+export interface ActivityDeps { db: Db }
+
+/** Activities that prove the worker reaches the database. Idempotent: they only read. */
+export function createHealthActivities({ db }: ActivityDeps) {
+  return {
+    async databaseTime(): Promise<string> {
+      const row = (await sql<{ now: Date }>`select now() as now`.execute(db)).rows[0]!;
+      return row.now.toISOString();
+    },
+  };
+}
