@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+const schema = z.object({
+  APP_DATABASE_URL: z.string().url({ error: 'APP_DATABASE_URL must be the postgres:// URL of the application role (see README, Settings).' }),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  ORIGIN: z.string().url().optional(),
+});
+
+let cached: z.infer<typeof schema> | undefined;
+/** The web server's settings, read once and validated; a wrong setting stops the server with its name. */
+export function env() {
+  if (cached) return cached;
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    throw new Error(`Invalid web settings:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  cached = parsed.data;
+  return cached;
+}

@@ -1,0 +1,34 @@
+import { error, redirect, type RequestEvent } from '@sveltejs/kit';
+import { spaceOfRole, type Space } from '@mutualis/contracts';
+import type { Actor } from '@mutualis/core';
+
+/** The logged-in actor, or a redirect to the login page that comes back here afterwards. */
+export function requireActor(event: RequestEvent): Actor {
+  const actor = event.locals.actor;
+  if (!actor) redirect(303, `/connexion?redirectTo=${encodeURIComponent(event.url.pathname + event.url.search)}`);
+  return actor;
+}
+
+export function spacesOf(actor: Actor): Space[] {
+  return [...new Set(actor.memberships.map((m) => spaceOfRole(m.role)))];
+}
+
+/** A space of the UI is only for the roles it serves; others get "not found", as for a foreign page. */
+export function requireSpace(event: RequestEvent, space: Space): Actor {
+  const actor = requireActor(event);
+  if (!spacesOf(actor).includes(space)) error(404, { message: 'not found' });
+  return actor;
+}
+
+/** Where a user lands after login: their first space in the order syndicate, board, commune. */
+export function homeOf(actor: Actor): string {
+  const spaces = spacesOf(actor);
+  if (spaces.includes('syndicate')) return '/syndicat';
+  if (spaces.includes('board')) return '/comite';
+  return '/commune';
+}
+
+/** Only same-site paths are followed after login (no open redirect). */
+export function safeRedirect(target: string | null): string | null {
+  return target && target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\') ? target : null;
+}

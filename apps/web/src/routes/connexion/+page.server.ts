@@ -1,0 +1,31 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { TRPCError } from '@trpc/server';
+import { ZodError } from 'zod';
+import type { Actions, PageServerLoad } from './$types';
+import { api } from '#lib/server/context.ts';
+import { homeOf, safeRedirect } from '#lib/server/guards.ts';
+
+export const load: PageServerLoad = (event) => {
+  if (event.locals.actor) redirect(303, safeRedirect(event.url.searchParams.get('redirectTo')) ?? homeOf(event.locals.actor));
+  return {};
+};
+
+export const actions: Actions = {
+  default: async (event) => {
+    const form = await event.request.formData();
+    const email = String(form.get('email') ?? '');
+    const password = String(form.get('password') ?? '');
+    let spaces: string[];
+    try {
+      spaces = (await api(event).auth.login({ email, password })).spaces;
+    } catch (e) {
+      if (!(e instanceof TRPCError)) throw e;
+      const fields: Record<string, string> = {};
+      if (e.cause instanceof ZodError) for (const issue of e.cause.issues) fields[String(issue.path[0] ?? 'email')] ??= issue.message;
+      const status = e.code === 'TOO_MANY_REQUESTS' ? 429 : e.code === 'BAD_REQUEST' ? 400 : 401;
+      return fail(status, { email, message: e.cause instanceof ZodError ? null : e.message, fields });
+    }
+    const home = spaces.includes('syndicate') ? '/syndicat' : spaces.includes('board') ? '/comite' : '/commune';
+    redirect(303, safeRedirect(event.url.searchParams.get('redirectTo')) ?? home);
+  },
+};
