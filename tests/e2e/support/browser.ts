@@ -1,0 +1,49 @@
+import { createRequire } from 'node:module';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** The web server under test (started by `npm test` on the production build). */
+export function webUrl(): string {
+  const url = process.env.WEB_URL;
+  if (!url) throw new Error('WEB_URL is not set: run the browser tests through `npm test`, which starts the web server.');
+  return url;
+}
+
+/** Debian's Chromium (or CHROMIUM_PATH), headless, with no background traffic to the internet. */
+export function launchBrowser(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH;
+  if (!executablePath) throw new Error('CHROMIUM_PATH is not set: run the browser tests through `npm test`, which finds or installs Chromium.');
+  return chromium.launch({
+    executablePath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+export function newContext(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1280, height: 900 } });
+}
+
+/** Logs in through the real login form and waits for the landing page. */
+export async function loginThroughForm(page: Page, email: string, password: string): Promise<void> {
+  await page.goto(`${webUrl()}/connexion`);
+  await page.getByLabel('Adresse e-mail').fill(email);
+  await page.getByLabel('Mot de passe').fill(password);
+  await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/connexion')), page.getByRole('button', { name: 'Se connecter' }).click()]);
+}
+
+const axeSource = (() => {
+  const require = createRequire(import.meta.url);
+  return require('node:fs').readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8') as string;
+})();
+
+export interface AxeViolation { id: string; impact: string | null; help: string; nodes: number }
+
+/** Runs axe-core (WCAG 2.1 A and AA rules) on the page; returns the serious and critical violations. */
+export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]> {
+  await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: unknown[] }> }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
