@@ -26,7 +26,7 @@ try {
   const { appUrl } = await prepareDatabase(adminUrl, secrets.appDbPassword, false);
   const temporal = await startTemporal({ port: Number(process.env.MUTUALIS_TEST_TEMPORAL_PORT ?? 7244), uiPort: null, dbFile: null });
   started.push(temporal);
-  await buildAll();
+  await buildAll(true);
   const port = Number(process.env.MUTUALIS_TEST_WEB_PORT ?? 3100);
   const env: NodeJS.ProcessEnv = {
     ...process.env, NODE_ENV: 'production', PORT: String(port), ORIGIN: `http://localhost:${port}`,

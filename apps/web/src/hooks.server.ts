@@ -1,4 +1,4 @@
-import type { Handle } from '@sveltejs/kit';
+import type { Handle } from '@sveltejs/kit/hooks';
 import { authenticate } from '@mutualis/core';
 import { pickLocale } from '#lib/i18n/index.ts';
 import { database, SESSION_COOKIE } from '#lib/server/context.ts';

@@ -1,7 +1,7 @@
 import { AbilityBuilder, createMongoAbility, type RawRuleOf } from '@casl/ability';
 import { packRules } from '@casl/ability/extra';
 import type { Role } from '@mutualis/contracts';
-import type { AppAbility } from './subjects.ts';
+import type { Action, AppAbility, Conditions, Subjects } from './subjects.ts';
 
 export interface AbilityActor {
   userId: string;
@@ -15,7 +15,11 @@ export interface AbilityActor {
  * Subjects are checked against rows whose fields are camelCase, as Kysely returns them.
  */
 export function defineAbilityFor(actor: AbilityActor): AppAbility {
-  const { can, cannot, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
+  const builder = new AbilityBuilder<AppAbility>(createMongoAbility);
+  // CASL cannot infer condition types for string subjects; the rule matrix is pinned by unit tests.
+  const can = (action: Action | Action[], subject: Subjects | Subjects[], conditions: Conditions) => builder.can(action, subject, conditions as never);
+  const cannot = (action: Action | Action[], subject: Subjects | Subjects[]) => builder.cannot(action, subject);
+  const build = () => builder.build();
   const syndicateId = actor.syndicateId;
   const inSyndicate = { syndicateId };
 

@@ -10,5 +10,7 @@ export const SUBJECTS = [
 ] as const;
 export type SubjectName = (typeof SUBJECTS)[number];
 export type Subjects = SubjectName | 'all';
+/** Rule conditions name the camelCase columns of rows: syndicateId, memberId, userId, status (a Member's own id is `id`). */
+export type Conditions = Record<string, string | null>;
 
 export type AppAbility = MongoAbility<[Action, Subjects]>;

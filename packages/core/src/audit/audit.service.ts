@@ -13,7 +13,7 @@ export interface AuditInput {
   ip: string | null;
 }
 
-const GENESIS = Buffer.alloc(32);
+const GENESIS: Buffer = Buffer.alloc(32);
 
 /** JSON with object keys sorted at every level, so a hash never depends on key order (jsonb reorders). */
 export function canonicalJson(value: unknown): string {
@@ -72,7 +72,7 @@ export interface ChainVerification { ok: boolean; checked: number; firstBrokenSe
 
 /** Recomputes the tenant's chain from the start; reports the first event whose hash or link is wrong. */
 export async function verifyAuditChain(tx: Tx, syndicateId: string): Promise<ChainVerification> {
-  let prev = GENESIS;
+  let prev: Buffer = GENESIS;
   let checked = 0;
   let after = '0';
   for (;;) {
