@@ -27,7 +27,7 @@ export const memberSummary = z.object({
   kind: memberKindSchema,
   name: z.string(),
   inseeCode: z.string().nullable(),
-  siren: z.string(),
+  siren: z.string().nullable(),
   population: z.number().int(),
   agentCount: z.number().int(),
   status: memberStatusSchema,

@@ -10,8 +10,8 @@ export function normaliseSearch(text: string): string {
 }
 
 /** The text a member is found by: its name, INSEE code and SIREN. */
-export function memberSearchText(m: { name: string; inseeCode: string | null; siren: string }): string {
-  return [normaliseSearch(m.name), m.inseeCode ?? '', m.siren].join(' ').trim();
+export function memberSearchText(m: { name: string; inseeCode: string | null; siren: string | null }): string {
+  return [normaliseSearch(m.name), m.inseeCode ?? '', m.siren ?? ''].join(' ').trim();
 }
 
 const summaryColumns = ['members.id', 'members.kind', 'members.name', 'members.inseeCode', 'members.siren', 'members.population', 'members.agentCount', 'members.status'] as const;

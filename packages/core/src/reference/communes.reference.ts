@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 export interface ReferenceCommune {
   inseeCode: string;
   name: string;
-  siren: string;
+  /** null for the 94 overseas communes without one */
+  siren: string | null;
   population: number;
   departement: string;
   postalCodes: string[];
@@ -21,9 +22,9 @@ export function referenceCommunes(): Map<string, ReferenceCommune> {
   const raw = require('@etalab/decoupage-administratif/data/communes.json') as RawCommune[];
   cache = new Map();
   for (const c of raw) {
-    if (c.type !== 'commune-actuelle' || !c.siren) continue;
+    if (c.type !== 'commune-actuelle') continue;
     cache.set(c.code, {
-      inseeCode: c.code, name: c.nom, siren: c.siren, population: c.population ?? 0,
+      inseeCode: c.code, name: c.nom, siren: c.siren ?? null, population: c.population ?? 0,
       departement: c.departement ?? '', postalCodes: c.codesPostaux ?? [],
     });
   }

@@ -55,8 +55,8 @@ export async function seedDemo(db: Db): Promise<{ syndicateId: string; accounts:
         population: ref.population, agentCount: Math.round(ref.population / 40), status: 'active' as const,
         searchText: memberSearchText({ name: ref.name, inseeCode: insee, siren: ref.siren }),
       };
-      await tx.insertInto('members').values(values).onConflict((oc) => oc.columns(['syndicateId', 'siren']).doNothing()).execute();
-      const row = await tx.selectFrom('members').select('id').where('syndicateId', '=', syndicate.id).where('siren', '=', ref.siren).executeTakeFirstOrThrow();
+      await tx.insertInto('members').values(values).onConflict((oc) => oc.columns(['syndicateId', 'inseeCode']).doNothing()).execute();
+      const row = await tx.selectFrom('members').select('id').where('syndicateId', '=', syndicate.id).where('inseeCode', '=', insee).executeTakeFirstOrThrow();
       memberIds.set(insee, row.id);
     }
     const accounts = demoAccounts();

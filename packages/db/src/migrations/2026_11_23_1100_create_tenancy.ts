@@ -28,7 +28,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       kind text not null check (kind in ('commune', 'epci', 'other')),
       name text not null,
       insee_code text check (insee_code ~ '^(\\d{5}|2[AB]\\d{3})$'),
-      siren char(9) not null check (siren ~ '^\\d{9}$'),
+      -- 94 overseas communes (Saint-Pierre-et-Miquelon, Polynesia, New Caledonia…) have no SIREN
+      siren char(9) check (siren ~ '^\\d{9}$'),
       population integer not null default 0 check (population >= 0),
       agent_count integer not null default 0 check (agent_count >= 0),
       status text not null default 'onboarding'
@@ -37,7 +38,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz not null default now(),
       updated_at timestamptz not null default now(),
       unique (syndicate_id, siren),
-      unique (syndicate_id, insee_code)
+      unique (syndicate_id, insee_code),
+      check (case when kind = 'commune' then insee_code is not null else siren is not null end)
     );
     create index members_syndicate_name_idx on members (syndicate_id, name, id);
 

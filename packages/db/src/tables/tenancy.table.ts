@@ -17,7 +17,8 @@ export interface MemberTable {
   kind: 'commune' | 'epci' | 'other';
   name: string;
   inseeCode: string | null;
-  siren: string;
+  /** null only for the overseas communes that have no SIREN */
+  siren: string | null;
   population: number;
   agentCount: number;
   status: MemberStatus;
