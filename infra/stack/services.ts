@@ -191,7 +191,7 @@ export interface AppProcesses extends Stoppable { web: ChildProcess; worker: Chi
 /** Starts the built web server and one worker with the given settings. */
 export async function startApps(env: NodeJS.ProcessEnv, port: number, quiet = false): Promise<AppProcesses> {
   const stdio: ['ignore', 'inherit' | 'ignore', 'inherit'] = ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'];
-  const web = spawn(process.execPath, [path.join(ROOT, 'apps/web/build/index.js')], { cwd: path.join(ROOT, 'apps/web'), env, stdio });
+  const web = spawn(process.execPath, [path.join(ROOT, 'apps/web/serve.ts')], { cwd: path.join(ROOT, 'apps/web'), env, stdio });
   const worker = spawn(process.execPath, [path.join(ROOT, 'apps/worker/src/main.ts')], { cwd: path.join(ROOT, 'apps/worker'), env, stdio });
   await waitForPort(port, 'The web server', 60_000, web);
   return { web, worker, stop: async () => { await Promise.all([stopChild(web), stopChild(worker)]); } };

@@ -31,12 +31,13 @@ export async function listMembers(db: Db, actor: Actor, rawInput: MembersListInp
     if (search) query = query.where('members.searchText', 'like', `%${search.replace(/[%_\\]/g, '\\$&')}%`);
     if (input.status) query = query.where('members.status', '=', input.status);
     const { total } = await query.select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow();
-    let page = query.select([...summaryColumns]).orderBy('members.name').orderBy('members.id').limit(input.limit + 1);
-    if (after) page = page.where((eb) => eb.or([eb('members.name', '>', after.name), eb.and([eb('members.name', '=', after.name), eb('members.id', '>', after.id)])]));
+    // Ordered by the accent-free name (search_text starts with it): "Vénissieux" sorts before "Villeurbanne" whatever the collation.
+    let page = query.select([...summaryColumns, 'members.searchText']).orderBy('members.searchText').orderBy('members.id').limit(input.limit + 1);
+    if (after) page = page.where((eb) => eb.or([eb('members.searchText', '>', after.key), eb.and([eb('members.searchText', '=', after.key), eb('members.id', '>', after.id)])]));
     const rows = await page.execute();
-    const items = rows.slice(0, input.limit);
-    const last = items.at(-1);
-    return { items, total: Number(total), nextCursor: rows.length > input.limit && last ? encodeCursor(last.name, last.id) : null };
+    const last = rows[input.limit - 1];
+    const items = rows.slice(0, input.limit).map(({ searchText: _, ...member }) => member);
+    return { items, total: Number(total), nextCursor: rows.length > input.limit && last ? encodeCursor(last.searchText, last.id) : null };
   });
 }
 
@@ -52,14 +53,14 @@ export async function getMember(db: Db, actor: Actor, id: string): Promise<Membe
   });
 }
 
-function encodeCursor(name: string, id: string): string {
-  return Buffer.from(JSON.stringify([name, id])).toString('base64url');
+function encodeCursor(key: string, id: string): string {
+  return Buffer.from(JSON.stringify([key, id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { name: string; id: string } {
+function decodeCursor(cursor: string): { key: string; id: string } {
   try {
-    const [name, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
-    if (typeof name === 'string' && typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) return { name, id };
+    const [key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
+    if (typeof key === 'string' && typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) return { key, id };
   } catch { /* fall through */ }
   throw new ValidationError('cursor', 'Le curseur de pagination est invalide : rechargez la liste depuis la première page.');
 }

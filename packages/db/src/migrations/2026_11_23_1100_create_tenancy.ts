@@ -41,7 +41,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       unique (syndicate_id, insee_code),
       check (case when kind = 'commune' then insee_code is not null else siren is not null end)
     );
-    create index members_syndicate_name_idx on members (syndicate_id, name, id);
+    create index members_syndicate_order_idx on members (syndicate_id, search_text, id);
 
     create table users (
       id uuid primary key default gen_random_uuid(),

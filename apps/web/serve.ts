@@ -1,0 +1,38 @@
+/**
+ * The production web server: adapter-node's request handler behind a small Node HTTP server of our
+ * own. It fixes the public origin at run time from ORIGIN (adapter-node 6 only knows it at build
+ * time, and otherwise guesses https), so one build serves any deployment; later it is also where
+ * non-SvelteKit handlers (the OpenID provider) are mounted.
+ */
+import http from 'node:http';
+
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? '0.0.0.0';
+const origin = new URL(process.env.ORIGIN ?? `http://localhost:${port}`);
+const PROTO = 'x-mutualis-origin-proto';
+const HOST = 'x-mutualis-origin-host';
+process.env.PROTOCOL_HEADER = PROTO;
+process.env.HOST_HEADER = HOST;
+
+const { handler } = (await import(new URL('./build/handler.js', import.meta.url).href)) as {
+  handler: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
+};
+
+const server = http.createServer((req, res) => {
+  // Always overwritten: a client cannot choose the origin the app believes it is served from.
+  req.headers[PROTO] = origin.protocol.slice(0, -1);
+  req.headers[HOST] = origin.host;
+  handler(req, res, () => {
+    res.statusCode = 404;
+    res.end('Not found');
+  });
+});
+
+server.listen(port, host, () => console.log(`[web] listening on ${host}:${port}, public origin ${origin.origin}`));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+    setTimeout(() => process.exit(0), 5000).unref();
+  });
+}
