@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,8 +132,12 @@ export async function startTemporal(opts: { port: number; uiPort: number | null;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'error', '--namespace', 'default'];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort)); else args.push('--headless');
   if (opts.dbFile) { mkdirSync(path.dirname(opts.dbFile), { recursive: true }); args.push('--db-filename', opts.dbFile); }
-  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitForPort(opts.port, 'The Temporal dev server', 60_000, child);
+  // The dev server's own log goes to a file: its shutdown chatter is not the platform's output.
+  const logFile = path.join(DATA, 'temporal', `server-${opts.port}.log`);
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  const logFd = openSync(logFile, 'a');
+  const child = spawn(cli, args, { stdio: ['ignore', logFd, logFd] });
+  await waitForPort(opts.port, `The Temporal dev server (log: ${path.relative(ROOT, logFile)})`, 60_000, child);
   await waitForTemporalReady(`127.0.0.1:${opts.port}`);
   log(`Temporal: dev server on 127.0.0.1:${opts.port}${opts.uiPort ? `, UI on http://localhost:${opts.uiPort}` : ''}`);
   return { address: `127.0.0.1:${opts.port}`, uiUrl: opts.uiPort ? `http://localhost:${opts.uiPort}` : null, stop: () => stopChild(child) };

@@ -55,7 +55,9 @@ try {
     try {
       const r = JSON.parse(readFileSync(resultsFile, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
       // The plain closing line CI reads.
-      process.stdout.write(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped\n`);
+      // A file that fails outside any test (an import, a beforeAll) fails no test: count it as one.
+      const failed = r.numFailedTests || (exitCode !== 0 ? 1 : 0);
+      process.stdout.write(`\ntests: ${r.numPassedTests} passed, ${failed} failed, ${r.numPendingTests + r.numTodoTests} skipped\n`);
       if (r.numPassedTests === 0) exitCode = 1;
     } catch {
       process.stdout.write('\ntests: 0 passed, 1 failed\n');

@@ -24,8 +24,11 @@ export interface Actor {
 export function tenantOf(syndicateId: string, memberships: ReadonlyArray<Pick<Membership, 'role' | 'memberId'>>): TenantContext {
   if (memberships.some((m) => isSyndicateRole(m.role))) return { syndicateId, memberIds: null };
   const ids = [...new Set(memberships.map((m) => m.memberId).filter((id): id is string => id !== null))];
-  return { syndicateId, memberIds: ids.length > 0 ? ids : ['00000000-0000-0000-0000-000000000000'] };
+  return { syndicateId, memberIds: ids.length > 0 ? ids : [NO_MEMBER] };
 }
+
+/** A member id that matches no row: the scope of a user who belongs to no member yet. */
+export const NO_MEMBER = '00000000-0000-0000-0000-000000000000';
 
 export function buildActor(base: Omit<Actor, 'ability' | 'tenant'>): Actor {
   return {
@@ -35,7 +38,8 @@ export function buildActor(base: Omit<Actor, 'ability' | 'tenant'>): Actor {
   };
 }
 
-/** The member an actor's audit events belong to: their commune when they act as a commune user. */
-export function auditMemberOf(actor: Actor): string | null {
-  return actor.tenant.memberIds?.[0] ?? null;
+/** The member a user's audit events belong to: their (first) commune when they act as a commune user. */
+export function auditMemberOf(tenant: TenantContext): string | null {
+  const first = tenant.memberIds?.[0];
+  return first && first !== NO_MEMBER ? first : null;
 }

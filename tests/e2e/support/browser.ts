@@ -27,7 +27,11 @@ export async function loginThroughForm(page: Page, email: string, password: stri
   await page.goto(`${webUrl()}/connexion`);
   await page.getByLabel('Adresse e-mail').fill(email);
   await page.getByLabel('Mot de passe').fill(password);
-  await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/connexion')), page.getByRole('button', { name: 'Se connecter' }).click()]);
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Se connecter' }).click()]);
+  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'), { timeout: 10_000 }).catch(async () => {
+    const alert = await page.getByRole('alert').textContent().catch(() => null);
+    throw new Error(`Login of ${email} did not leave the login page: ${alert ?? '(no message shown)'}`);
+  });
 }
 
 const axeSource = (() => {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { sql, withTenant, type Db, type Tx } from '@mutualis/db';
 import type { LoginInput, Membership } from '@mutualis/contracts';
 import { appendAudit } from '../audit/audit.service.ts';
-import { buildActor, tenantOf, type Actor } from '../actor.ts';
+import { auditMemberOf, buildActor, tenantOf, type Actor } from '../actor.ts';
 import { AccountDisabledError, InvalidCredentialsError, ThrottledError } from '../errors.ts';
 import { burnVerifyTime, verifyPassword } from './password.ts';
 
@@ -50,7 +50,7 @@ export async function login(db: Db, input: LoginInput, meta: RequestMeta): Promi
     }).returning('id').executeTakeFirstOrThrow();
     const loaded = await loadActor(tx, found.userId, session.id, meta.ip);
     await appendAudit(tx, {
-      syndicateId: found.syndicateId, memberId: loaded.tenant.memberIds?.[0] ?? null, actorUserId: found.userId,
+      syndicateId: found.syndicateId, memberId: auditMemberOf(loaded.tenant), actorUserId: found.userId,
       action: 'auth.login', subjectType: 'Session', subjectId: session.id, after: { userAgent: meta.userAgent?.slice(0, 200) ?? null }, ip: meta.ip,
     });
     return loaded;
@@ -79,7 +79,7 @@ async function recordFailure(db: Db, key: Buffer, meta: RequestMeta, known: { us
     await withTenant(db, { syndicateId: known.syndicateId, memberIds: null }, async (tx) => {
       const memberships = await tx.selectFrom('memberships').select(['role', 'memberId']).where('userId', '=', known.userId).execute();
       await appendAudit(tx, {
-        syndicateId: known.syndicateId, memberId: tenantOf(known.syndicateId, memberships).memberIds?.[0] ?? null,
+        syndicateId: known.syndicateId, memberId: auditMemberOf(tenantOf(known.syndicateId, memberships)),
         actorUserId: null, action: 'auth.login_failed', subjectType: 'User', subjectId: known.userId, ip: meta.ip,
       });
     });
@@ -109,7 +109,7 @@ export async function logout(db: Db, actor: Actor): Promise<void> {
   await withTenant(db, { syndicateId: actor.syndicateId, memberIds: null }, async (tx) => {
     await tx.updateTable('sessions').set({ endedAt: new Date() }).where('id', '=', actor.sessionId).where('endedAt', 'is', null).execute();
     await appendAudit(tx, {
-      syndicateId: actor.syndicateId, memberId: actor.tenant.memberIds?.[0] ?? null, actorUserId: actor.userId,
+      syndicateId: actor.syndicateId, memberId: auditMemberOf(actor.tenant), actorUserId: actor.userId,
       action: 'auth.logout', subjectType: 'Session', subjectId: actor.sessionId, ip: actor.ip,
     });
   });

@@ -16,7 +16,10 @@ export function spacesOf(actor: Actor): Space[] {
 /** A space of the UI is only for the roles it serves; others get "not found", as for a foreign page. */
 export function requireSpace(event: RequestEvent, space: Space): Actor {
   const actor = requireActor(event);
-  if (!spacesOf(actor).includes(space)) error(404, { message: 'not found' });
+  const spaces = spacesOf(actor);
+  // A user with no role yet (an external provider before any grant) lands in the commune space, which says so.
+  const allowed = spaces.includes(space) || (space === 'commune' && spaces.length === 0);
+  if (!allowed) error(404, { message: 'not found' });
   return actor;
 }
 
