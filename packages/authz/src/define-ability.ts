@@ -1,7 +1,10 @@
 import { AbilityBuilder, createMongoAbility, type RawRuleOf } from '@casl/ability';
 import { packRules } from '@casl/ability/extra';
 import type { Role } from '@mutualis/contracts';
-import type { Action, AppAbility, Conditions, Subjects } from './subjects.ts';
+import { SUBJECTS, type Action, type AppAbility, type Conditions, type Subjects } from './subjects.ts';
+
+/** Every subject whose rows carry a `syndicateId` (a Syndicate row is keyed by its own `id`). */
+const TENANT_SUBJECTS = SUBJECTS.filter((s) => s !== 'Syndicate');
 
 export interface AbilityActor {
   userId: string;
@@ -26,7 +29,10 @@ export function defineAbilityFor(actor: AbilityActor): AppAbility {
   for (const { role, memberId } of actor.memberships) {
     switch (role) {
       case 'syndicate_admin':
-        can('manage', 'all', inSyndicate);
+        // Not `manage all` on syndicateId: a Syndicate row has no such field, so the admin could not
+        // read its own syndicate, and a query on `syndicates` would name a column that does not exist.
+        can('manage', TENANT_SUBJECTS, inSyndicate);
+        can(['read', 'update'], 'Syndicate', { id: syndicateId });
         break;
       case 'syndicate_operator':
         can('read', ['Syndicate'], { id: syndicateId });
