@@ -1,0 +1,153 @@
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createCaller, type SessionCookie } from '@mutualis/api';
+import { ROLES, isSyndicateRole, type Role } from '@mutualis/contracts';
+import { authenticate, hashPassword, login, memberSearchText, type Actor, type LoginResult } from '@mutualis/core';
+import type { MemberStatus } from '@mutualis/contracts';
+import { appDb, ownerDb } from './db.ts';
+
+export interface TestMember { id: string; name: string; inseeCode: string; siren: string; population: number; status: MemberStatus }
+export interface TestUser { id: string; email: string; role: Role; memberId: string | null }
+
+export interface CommuneSpec { name?: string; population?: number; status?: MemberStatus }
+export interface TenantOptions {
+  /** How many communes, or their names/populations; default 2. */
+  communes?: number | CommuneSpec[];
+}
+
+/** A session cookie that records what the procedures did with it. */
+export interface RecordingCookie extends SessionCookie {
+  token: string | undefined;
+  sets: Array<{ token: string; expiresAt: Date }>;
+  clears: number;
+}
+
+export type TestCaller = ReturnType<typeof createCaller>;
+
+export interface TestTenant {
+  syndicateId: string;
+  slug: string;
+  name: string;
+  /** Random tag in every name and e-mail of this tenant, so parallel test files never collide. */
+  tag: string;
+  password: string;
+  /** The client IP every request of this tenant comes from (distinct per tenant: throttling counts per IP). */
+  ip: string;
+  members: TestMember[];
+  /** One user per role; commune roles belong to members[0]; the external provider has no membership. */
+  users: Record<Role, TestUser>;
+  addUser(role: Role, memberId: string | null): Promise<TestUser>;
+  /** A real login (password checked with argon2), as the web app does it. */
+  login(who: Role | TestUser): Promise<LoginResult>;
+  actorFor(who: Role | TestUser): Promise<Actor>;
+  /** A session opened without the password check (fast), then authenticated the normal way. */
+  openSession(who: Role | TestUser): Promise<{ token: string; actor: Actor }>;
+  caller(actor: Actor | null, token?: string): { caller: TestCaller; cookie: RecordingCookie };
+}
+
+export const sha256 = (value: string | Buffer): Buffer => createHash('sha256').update(value).digest();
+
+export function randomTag(): string {
+  return randomBytes(5).toString('hex');
+}
+
+/** A SIREN with a valid Luhn check digit, as real ones have. */
+export function randomSiren(): string {
+  const digits = Array.from({ length: 8 }, () => randomInt(10));
+  const sum = digits.reduce((acc, d, i) => {
+    // From the right, with the check digit in position 0, every second digit (positions 1, 3…) is doubled.
+    const doubled = (8 - i) % 2 === 1 ? d * 2 : d;
+    return acc + (doubled > 9 ? doubled - 9 : doubled);
+  }, 0);
+  return [...digits, (10 - (sum % 10)) % 10].join('');
+}
+
+export function luhnValid(number: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < number.length; i++) {
+    let d = Number(number[number.length - 1 - i]);
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+export function recordingCookie(initial?: string): RecordingCookie {
+  const cookie: RecordingCookie = {
+    token: initial, sets: [], clears: 0,
+    get: () => cookie.token,
+    set(token, expiresAt) { cookie.sets.push({ token, expiresAt }); cookie.token = token; },
+    clear() { cookie.clears++; cookie.token = undefined; },
+  };
+  return cookie;
+}
+
+/**
+ * A syndicate of its own (random slug), with communes (valid SIREN, distinct INSEE codes) and one
+ * user per role, written as the schema owner. Never relies on the demo data.
+ */
+export async function createTenant(options: TenantOptions = {}): Promise<TestTenant> {
+  const owner = ownerDb();
+  const tag = randomTag();
+  const password = `Test-${randomBytes(12).toString('base64url')}`;
+  const passwordHash = await hashPassword(password);
+  const ip = `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+  const specs: CommuneSpec[] = typeof options.communes === 'number' || options.communes === undefined
+    ? Array.from({ length: options.communes ?? 2 }, () => ({}))
+    : options.communes;
+
+  const syndicate = await owner.insertInto('syndicates').values({ slug: `t-${tag}`, name: `Syndicat de test ${tag}` })
+    .returning(['id', 'slug', 'name']).executeTakeFirstOrThrow();
+  const inseeCodes = new Set<string>();
+  while (inseeCodes.size < specs.length) inseeCodes.add(String(randomInt(1000, 99999)).padStart(5, '0'));
+  const codes = [...inseeCodes];
+  const members: TestMember[] = [];
+  for (const [i, spec] of specs.entries()) {
+    const values = {
+      name: spec.name ?? `Commune-${i + 1}-${tag}`, inseeCode: codes[i]!, siren: randomSiren(),
+      population: spec.population ?? 1000 + i, status: spec.status ?? ('active' as const),
+    };
+    const row = await owner.insertInto('members').values({
+      ...values, syndicateId: syndicate.id, kind: 'commune', agentCount: Math.round(values.population / 40), searchText: memberSearchText(values),
+    }).returning('id').executeTakeFirstOrThrow();
+    members.push({ id: row.id, ...values });
+  }
+
+  let userCount = 0;
+  const addUser = async (role: Role, memberId: string | null): Promise<TestUser> => {
+    const email = `${role.replaceAll('_', '-')}.${++userCount}.${tag}@tests.example`;
+    const user = await owner.insertInto('users').values({ syndicateId: syndicate.id, email, displayName: `${role} ${tag}`, passwordHash, status: 'active' })
+      .returning('id').executeTakeFirstOrThrow();
+    if (role !== 'external_provider') {
+      await owner.insertInto('memberships').values({ syndicateId: syndicate.id, userId: user.id, memberId, role }).execute();
+    }
+    return { id: user.id, email, role, memberId };
+  };
+  const users = {} as Record<Role, TestUser>;
+  for (const role of ROLES) {
+    users[role] = await addUser(role, isSyndicateRole(role) || role === 'external_provider' ? null : members[0]?.id ?? null);
+  }
+
+  const meta = { ip, userAgent: `mutualis-tests/${tag}` };
+  const userOf = (who: Role | TestUser) => (typeof who === 'string' ? users[who] : who);
+  const tenant: TestTenant = {
+    syndicateId: syndicate.id, slug: syndicate.slug, name: syndicate.name, tag, password, ip, members, users, addUser,
+    login: (who) => login(appDb(), { email: userOf(who).email, password }, meta),
+    actorFor: async (who) => (await tenant.login(who)).actor,
+    async openSession(who) {
+      const user = userOf(who);
+      const token = randomBytes(32).toString('base64url');
+      await owner.insertInto('sessions').values({
+        syndicateId: syndicate.id, userId: user.id, tokenHash: sha256(token), ip, userAgent: meta.userAgent,
+        expiresAt: new Date(Date.now() + 12 * 3600_000),
+      }).execute();
+      const actor = await authenticate(appDb(), token, ip);
+      if (!actor) throw new Error(`Could not authenticate the session opened for ${user.email}.`);
+      return { token, actor };
+    },
+    caller(actor, token) {
+      const cookie = recordingCookie(token);
+      return { caller: createCaller({ db: appDb(), actor, meta, sessionCookie: cookie }), cookie };
+    },
+  };
+  return tenant;
+}
