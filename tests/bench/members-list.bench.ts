@@ -8,8 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createCaller } from '@mutualis/api';
-import { buildActor, memberSearchText, type Actor } from '@mutualis/core';
-import { referenceCommunes } from '@mutualis/core/seed';
+import { buildActor, memberSearchText, referenceCommunes, type Actor } from '@mutualis/core';
 import { createDb, OWNER_ROLE, sql, withTenant } from '@mutualis/db';
 
 const adminUrl = process.env.DATABASE_URL!;

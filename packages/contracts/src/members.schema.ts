@@ -9,7 +9,30 @@ export type MemberStatus = z.infer<typeof memberStatusSchema>;
 export const inseeCodeSchema = z
   .string()
   .regex(/^(\d{5}|2[AB]\d{3})$/, { error: 'Un code INSEE a 5 caractères, par exemple 69259 (ou 2A004 en Corse).' });
-export const sirenSchema = z.string().regex(/^\d{9}$/, { error: 'Un SIREN a 9 chiffres.' });
+/** Luhn check, as INSEE computes the SIREN's last digit. */
+export function isValidSiren(siren: string): boolean {
+  if (!/^\d{9}$/.test(siren)) return false;
+  let sum = 0;
+  for (let i = 0; i < 9; i++) {
+    let d = Number(siren[8 - i]);
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+export const sirenSchema = z
+  .string()
+  .trim()
+  .transform((v) => v.replace(/\s+/g, ''))
+  .pipe(z.string().regex(/^\d{9}$/, { error: 'Un SIREN a 9 chiffres, par exemple 216902569.' }))
+  .refine(isValidSiren, { error: 'Ce SIREN est invalide (sa clé de contrôle ne correspond pas) : vérifiez-le sur annuaire-entreprises.data.gouv.fr.' });
+
+export const searchReferenceInput = z.object({
+  query: z.string().trim().min(1, { error: 'Saisissez un nom, un code INSEE, un code postal ou un SIREN.' }).max(100, { error: 'La recherche est limitée à 100 caractères.' }),
+  limit: z.number().int().min(1).max(50).default(20),
+});
+export type SearchReferenceInput = z.input<typeof searchReferenceInput>;
 
 export const memberIdInput = z.object({ id: z.uuid({ error: "L'identifiant du membre est invalide." }) });
 

@@ -4,3 +4,5 @@ export * from './auth/auth.service.ts';
 export * from './auth/password.ts';
 export * from './audit/audit.service.ts';
 export * from './members/member.service.ts';
+export * from './reference/reference-search.ts';
+export * from './reference/communes.reference.ts';

@@ -1,2 +1,1 @@
 export * from './demo.seed.ts';
-export * from '../reference/communes.reference.ts';
