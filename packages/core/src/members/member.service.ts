@@ -4,9 +4,13 @@ import { withTenant, type Db } from '@mutualis/db';
 import type { Actor } from '../actor.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 
-/** Lower case, accents removed, punctuation as spaces: what people type when they search a name. */
+/**
+ * Lower case, accents removed, ligatures spelt out (Vandœuvre is found by "vandoeuvre"),
+ * punctuation as spaces: what people type when they search a name.
+ */
 export function normaliseSearch(text: string): string {
-  return text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+  return text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase().replace(/œ/g, 'oe').replace(/æ/g, 'ae')
+    .replace(/[^a-z0-9]+/g, ' ').trim();
 }
 
 /** The text a member is found by: its name, INSEE code and SIREN. */
