@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { DEMO_PASSWORD } from '@mutualis/core/seed';
 import { prepareDatabase } from './database.ts';
+import { startSmtpSink } from './smtp-sink.ts';
 import { buildAll, DATA, devSecrets, ensureDatabase, log, startApps, startPostgres, startTemporal, type Stoppable } from './services.ts';
 
 const started: Stoppable[] = [];
@@ -26,11 +27,15 @@ try {
   const { appUrl, demo } = await prepareDatabase(adminUrl, secrets.appDbPassword, true);
   const temporal = await startTemporal({ port: 7233, uiPort: 8233, dbFile: path.join(DATA, 'temporal', 'dev.db') });
   started.push(temporal);
+  // Mail: the configured relay, else the local sink whose messages the dev outbox page shows.
+  const sink = process.env.SMTP_URL ? null : await startSmtpSink(Number(process.env.MUTUALIS_SMTP_PORT ?? 2525), path.join(DATA, 'outbox'));
+  if (sink) started.push(sink);
   if (!process.argv.includes('--no-build')) await buildAll();
   const apps = await startApps({
     ...process.env, NODE_ENV: 'production', PORT: String(port), ORIGIN: origin, APP_DATABASE_URL: appUrl,
     TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE ?? 'default',
     MUTUALIS_SECRET_KEY: process.env.MUTUALIS_SECRET_KEY ?? secrets.secretKey,
+    SMTP_URL: process.env.SMTP_URL ?? sink!.url, ...(sink ? { MUTUALIS_DEV_OUTBOX: sink.outboxDir } : {}),
   }, port);
   started.push(apps);
   for (const child of [apps.web, apps.worker]) child.once('exit', (code) => { if (!stopping) { log(`a platform process exited (code ${code})`); void shutdown(1); } });
@@ -39,6 +44,7 @@ try {
     '',
     `  Mutualis is running:   ${origin}`,
     temporal.uiUrl ? `  Temporal UI:           ${temporal.uiUrl}` : `  Temporal:              ${temporal.address}`,
+    sink ? `  Mail (dev outbox):     ${origin}/dev/outbox` : `  Mail:                  ${process.env.SMTP_URL}`,
     '',
     `  Demo accounts (password ${DEMO_PASSWORD}):`,
     ...(demo?.accounts ?? []).map((a) => `    ${a.email.padEnd(34)} ${a.role}${a.memberName ? ` — ${a.memberName}` : ''}`),

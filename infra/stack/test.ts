@@ -3,10 +3,11 @@
  * end-to-end) against a fresh test database and a throw-away Temporal dev server.
  * `npm run bench` runs the benchmarks under tests/bench on the same stack instead.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { prepareDatabase } from './database.ts';
+import { startSmtpSink } from './smtp-sink.ts';
 import { buildAll, DATA, devSecrets, ensureDatabase, log, ROOT, startApps, startPostgres, startTemporal, type Stoppable } from './services.ts';
 
 const started: Stoppable[] = [];
@@ -26,12 +27,17 @@ try {
   const { appUrl } = await prepareDatabase(adminUrl, secrets.appDbPassword, false);
   const temporal = await startTemporal({ port: Number(process.env.MUTUALIS_TEST_TEMPORAL_PORT ?? 7244), uiPort: null, dbFile: null });
   started.push(temporal);
+  const outbox = path.join(DATA, 'outbox-test');
+  rmSync(outbox, { recursive: true, force: true });
+  const sink = await startSmtpSink(Number(process.env.MUTUALIS_TEST_SMTP_PORT ?? 2526), outbox);
+  started.push(sink);
   await buildAll(true);
   const port = Number(process.env.MUTUALIS_TEST_WEB_PORT ?? 3100);
   const env: NodeJS.ProcessEnv = {
     ...process.env, NODE_ENV: 'production', PORT: String(port), ORIGIN: `http://localhost:${port}`,
     DATABASE_URL: adminUrl, APP_DATABASE_URL: appUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default',
     MUTUALIS_SECRET_KEY: secrets.secretKey, WEB_URL: `http://localhost:${port}`,
+    SMTP_URL: sink.url, MUTUALIS_DEV_OUTBOX: sink.outboxDir,
   };
   started.push(await startApps(env, port, true));
   log(`Web server for browser tests on http://localhost:${port}`);

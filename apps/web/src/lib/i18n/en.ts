@@ -90,6 +90,16 @@ export const en: Messages = {
     totalPopulation: 'Total population of members',
     members: 'Members',
   },
+  outbox: {
+    title: 'Sent mail (development outbox)',
+    intro: 'With no SMTP relay configured, the platform keeps the mail it sends here. This page does not exist in production.',
+    empty: 'No mail sent yet.',
+    caption: 'Sent mail, newest first',
+    date: 'Date',
+    to: 'To',
+    subject: 'Subject',
+    back: 'All mail',
+  },
   errors: {
     notFound: 'Page not found',
     notFoundText: 'This page does not exist, or you do not have access to it.',

@@ -89,6 +89,16 @@ export const fr = {
     totalPopulation: 'Population totale des membres',
     members: 'Membres',
   },
+  outbox: {
+    title: 'Courriels envoyés (outbox de développement)',
+    intro: 'Sans relais SMTP configuré, la plateforme garde ici les courriels qu’elle envoie. Cette page n’existe pas en production.',
+    empty: 'Aucun courriel envoyé pour le moment.',
+    caption: 'Courriels envoyés, du plus récent au plus ancien',
+    date: 'Date',
+    to: 'Destinataire',
+    subject: 'Objet',
+    back: 'Tous les courriels',
+  },
   errors: {
     notFound: 'Page introuvable',
     notFoundText: 'Cette page n’existe pas, ou vous n’y avez pas accès.',
