@@ -1,6 +1,63 @@
-/** Workflow contracts shared by the code that starts workflows and the worker that runs them. */
+/**
+ * Workflow contracts shared by the code that starts workflows (core) and the worker that runs them:
+ * names, ids, inputs, signals, queries and the progress shape the UI shows.
+ */
 export const TASK_QUEUE = 'mutualis';
 
 export const pingWorkflowName = 'pingWorkflow';
 export interface PingInput { name: string }
 export interface PingResult { greeting: string; databaseTime: string }
+
+// ---------------------------------------------------------------------------------------------
+// Progress of a long-running workflow, served by its `progress` query
+
+export const STEP_STATES = ['pending', 'running', 'done', 'failed', 'skipped', 'compensated'] as const;
+export type StepState = (typeof STEP_STATES)[number];
+export const RUN_STATES = ['running', 'waiting', 'completed', 'cancelling', 'cancelled', 'failed'] as const;
+/** `waiting`: a step failed and the run waits for someone to retry it or cancel the run. */
+export type RunState = (typeof RUN_STATES)[number];
+
+export interface StepProgress {
+  key: string;
+  state: StepState;
+  /** ISO times, UTC */
+  startedAt: string | null;
+  endedAt: string | null;
+  /** how many times the workflow ran this step (activity retries within one run add to the live count shown by workflows.get) */
+  attempts: number;
+  /** the last error, in words a person can act on */
+  error: string | null;
+  /** what the step did or why it had nothing to do */
+  note: string | null;
+}
+
+export interface WorkflowProgress {
+  workflowId: string;
+  workflowType: string;
+  state: RunState;
+  steps: StepProgress[];
+  cancelledBy: string | null;
+}
+
+export const progressQueryName = 'progress';
+export const retrySignalName = 'retryStep';
+export const cancelSignalName = 'cancelRun';
+export interface RunDecision { actorUserId: string }
+
+// ---------------------------------------------------------------------------------------------
+// onboardMember
+
+export const onboardMemberWorkflowName = 'onboardMember';
+export const ONBOARD_STEPS = ['register', 'identity', 'invite', 'costShare', 'starterServices', 'activate'] as const;
+export type OnboardStep = (typeof ONBOARD_STEPS)[number];
+export const onboardWorkflowId = (memberId: string) => `onboard:${memberId}`;
+
+export interface OnboardMemberInput {
+  memberId: string;
+  syndicateId: string;
+  requestedBy: { userId: string; ip: string | null };
+  /** the commune's DSI, invited by mail; null to invite later */
+  dsi: { email: string; name: string } | null;
+  /** the first day the member pays its share, 'YYYY-MM-DD' (Paris calendar) */
+  startsOn: string;
+}

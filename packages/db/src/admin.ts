@@ -80,7 +80,7 @@ async function grantAppRole(db: Kysely<unknown>): Promise<void> {
     -- the audit trail is append-only for the application
     revoke update, delete, truncate on audit_events from ${sql.raw(APP_ROLE)};
     grant usage, select on all sequences in schema public to ${sql.raw(APP_ROLE)};
-    grant execute on function auth_find_login(text), auth_find_session(bytea) to ${sql.raw(APP_ROLE)};
+    grant execute on function auth_find_login(text), auth_find_session(bytea), auth_find_invitation(bytea) to ${sql.raw(APP_ROLE)};
   `.execute(db);
 }
 

@@ -7,6 +7,8 @@ export type Tx = Transaction<Database>;
 
 // bigint (int8) stays a string: money and counters never pass through a float.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+// Calendar dates stay 'YYYY-MM-DD' strings: no time zone can move them to the day before.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 export interface DbOptions {
   /** Pool size; a web replica or worker needs few connections, tests fewer. */

@@ -1,6 +1,6 @@
 import type {
   AuditChainHeadTable, AuditEventTable, LoginFailureTable, MemberTable, MembershipTable, SessionTable,
-  SyndicateTable, UserTable, WorkflowRunTable,
+  SyndicateTable, UserTable, WorkflowRunTable, IdentityGroupTable, InvitationTable, CostShareTable, MailOutboxTable,
 } from './tables/tenancy.table.ts';
 
 /** The schema as Kysely sees it (camelCase, mapped to snake_case columns by CamelCasePlugin). */
@@ -14,4 +14,8 @@ export interface Database {
   auditEvents: AuditEventTable;
   workflowRuns: WorkflowRunTable;
   loginFailures: LoginFailureTable;
+  identityGroups: IdentityGroupTable;
+  invitations: InvitationTable;
+  costShares: CostShareTable;
+  mailOutbox: MailOutboxTable;
 }

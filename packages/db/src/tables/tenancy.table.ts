@@ -23,6 +23,8 @@ export interface MemberTable {
   agentCount: number;
   status: MemberStatus;
   searchText: string;
+  contactEmail: string | null;
+  contactName: string | null;
   createdAt: CreatedAt;
   updatedAt: Timestamp;
 }
@@ -113,3 +115,50 @@ export type MembershipRow = Selectable<MembershipTable>;
 export type Session = Selectable<SessionTable>;
 export type AuditEvent = Selectable<AuditEventTable>;
 export type WorkflowRun = Selectable<WorkflowRunTable>;
+
+export interface IdentityGroupTable {
+  id: Generated<string>;
+  syndicateId: string;
+  memberId: string;
+  role: Role;
+  name: string;
+  createdAt: CreatedAt;
+}
+
+export interface InvitationTable {
+  id: Generated<string>;
+  syndicateId: string;
+  memberId: string;
+  userId: string;
+  idempotencyKey: string;
+  tokenHash: Buffer;
+  expiresAt: Date;
+  usedAt: Date | null;
+  revokedAt: Date | null;
+  createdAt: CreatedAt;
+}
+
+export interface CostShareTable {
+  id: Generated<string>;
+  syndicateId: string;
+  memberId: string;
+  /** a calendar date, 'YYYY-MM-DD' */
+  startsOn: ColumnType<string, string, string>;
+  endsOn: ColumnType<string | null, string | null | undefined, string | null>;
+  createdAt: CreatedAt;
+}
+
+export interface MailOutboxTable {
+  id: Generated<string>;
+  syndicateId: string;
+  memberId: string | null;
+  idempotencyKey: string;
+  toAddress: string;
+  subject: string;
+  status: 'pending' | 'sent';
+  attempts: Generated<number>;
+  lastError: string | null;
+  messageId: string | null;
+  sentAt: Date | null;
+  createdAt: CreatedAt;
+}
