@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { createCaller, type SessionCookie } from '@mutualis/api';
-import { ROLES, isSyndicateRole, type Role } from '@mutualis/contracts';
+import { ROLES, isSyndicateRole, isValidSiren, type Role } from '@mutualis/contracts';
 import { authenticate, hashPassword, login, memberSearchText, type Actor, type LoginResult } from '@mutualis/core';
 import type { MemberStatus } from '@mutualis/contracts';
 import { appDb, ownerDb } from './db.ts';
@@ -52,6 +52,12 @@ export function randomTag(): string {
 
 /** A SIREN with a valid Luhn check digit, as real ones have. */
 export function randomSiren(): string {
+  const siren = luhnCompleted();
+  if (!isValidSiren(siren)) throw new Error(`randomSiren made an invalid SIREN ${siren}`);
+  return siren;
+}
+
+function luhnCompleted(): string {
   const digits = Array.from({ length: 8 }, () => randomInt(10));
   const sum = digits.reduce((acc, d, i) => {
     // From the right, with the check digit in position 0, every second digit (positions 1, 3…) is doubled.
@@ -59,16 +65,6 @@ export function randomSiren(): string {
     return acc + (doubled > 9 ? doubled - 9 : doubled);
   }, 0);
   return [...digits, (10 - (sum % 10)) % 10].join('');
-}
-
-export function luhnValid(number: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < number.length; i++) {
-    let d = Number(number[number.length - 1 - i]);
-    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return sum % 10 === 0;
 }
 
 export function recordingCookie(initial?: string): RecordingCookie {
