@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { pingWorkflowName } from '@mutualis/contracts';
-import { startWorker, type RunningWorker } from '@mutualis/worker';
+import { readEnv, startWorker, type RunningWorker } from '@mutualis/worker';
 import type { pingWorkflow } from '@mutualis/workflows/workflows';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { testEnv } from '../support/env.ts';
@@ -17,9 +17,11 @@ beforeAll(async () => {
   const env = testEnv();
   // The SDK logs every worker state change at INFO; a test run shows warnings and errors only.
   try { Runtime.install({ logger: new DefaultLogger('WARN') }); } catch { /* a runtime already exists in this process */ }
-  running = await startWorker({
-    APP_DATABASE_URL: env.appDatabaseUrl, TEMPORAL_ADDRESS: env.temporalAddress, TEMPORAL_NAMESPACE: env.temporalNamespace, TEMPORAL_TASK_QUEUE: taskQueue,
-  }, { identity: `tests-${taskQueue}` });
+  // The worker's own settings as the stack gives them (readEnv names any that is missing), on our queue.
+  const workerEnv = readEnv({
+    ...process.env, APP_DATABASE_URL: env.appDatabaseUrl, TEMPORAL_ADDRESS: env.temporalAddress, TEMPORAL_NAMESPACE: env.temporalNamespace, TEMPORAL_TASK_QUEUE: taskQueue,
+  });
+  running = await startWorker(workerEnv, { identity: `tests-${taskQueue}` });
   connection = await Connection.connect({ address: env.temporalAddress });
 }, 120_000);
 
