@@ -11,6 +11,6 @@ export default defineConfig({
     }),
   ],
   // Native and pooled-connection packages stay in node_modules (resolved from apps/web at run time).
-  ssr: { external: ['@node-rs/argon2', 'pg', 'kysely', '@etalab/decoupage-administratif', 'mailparser'] },
+  ssr: { external: ['@node-rs/argon2', 'pg', 'kysely', '@etalab/decoupage-administratif', 'mailparser', '@temporalio/client'] },
   server: { port: 5173 },
 });

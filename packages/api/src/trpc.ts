@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import type { Action, SubjectName } from '@mutualis/authz';
 import { DomainError, ThrottledError, ValidationError, type Actor, type RequestMeta } from '@mutualis/core';
 import type { Db } from '@mutualis/db';
+import type { TemporalClient } from '@mutualis/temporal';
 
 /** How the transport keeps the session token (an HttpOnly cookie in the web app). */
 export interface SessionCookie {
@@ -17,6 +18,8 @@ export interface Context {
   actor: Actor | null;
   meta: RequestMeta;
   sessionCookie: SessionCookie;
+  /** The process's Temporal client, connected on first use. */
+  temporal: () => Promise<TemporalClient>;
 }
 
 /** What a procedure does to which subject: declared on every procedure, checked in middleware. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailSchema } from './auth.schema.ts';
 
 export const MEMBER_KINDS = ['commune', 'epci', 'other'] as const;
 export const memberKindSchema = z.enum(MEMBER_KINDS);
@@ -57,3 +58,36 @@ export const memberSummary = z.object({
 });
 export type MemberSummary = z.infer<typeof memberSummary>;
 export type MemberDetail = MemberSummary & { createdAt: Date; updatedAt: Date; syndicateName: string };
+
+export const dsiContactSchema = z.object({
+  email: emailSchema,
+  name: z.string({ error: 'Indiquez le nom du DSI.' }).trim().min(2, { error: 'Indiquez le nom du DSI (2 caractères au moins).' }).max(120, { error: 'Le nom du DSI est trop long (120 caractères au plus).' }),
+});
+
+const agentCountSchema = z.number({ error: "Le nombre d'agents est un nombre entier." }).int({ error: "Le nombre d'agents est un nombre entier." })
+  .min(0, { error: "Le nombre d'agents ne peut pas être négatif." }).max(500_000, { error: "Le nombre d'agents semble trop grand (500 000 au plus)." });
+
+/** Onboard a commune of the official reference (by INSEE code) or another public body (by SIREN). */
+export const onboardInput = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('commune'),
+    inseeCode: inseeCodeSchema,
+    /** default: estimated from the population (one agent per 40 inhabitants) */
+    agentCount: agentCountSchema.optional(),
+    dsi: dsiContactSchema.nullish(),
+  }),
+  z.object({
+    kind: z.enum(['epci', 'other']),
+    siren: sirenSchema,
+    /** default for an EPCI of the reference: its official name */
+    name: z.string().trim().min(2, { error: "Indiquez le nom de l'organisme." }).max(200).optional(),
+    population: z.number().int().min(0).optional(),
+    agentCount: agentCountSchema.default(0),
+    dsi: dsiContactSchema.nullish(),
+  }),
+], { error: 'Indiquez le type de membre : commune, epci ou other.' });
+export type OnboardInput = z.input<typeof onboardInput>;
+
+export const workflowIdInput = z.object({
+  workflowId: z.string().regex(/^[a-z][a-zA-Z]*:[0-9a-f-]{36}$/, { error: "L'identifiant du déroulement est invalide." }),
+});

@@ -1,6 +1,6 @@
 import type {
   AuditChainHeadTable, AuditEventTable, LoginFailureTable, MemberTable, MembershipTable, SessionTable,
-  SyndicateTable, UserTable, WorkflowRunTable, IdentityGroupTable, InvitationTable, CostShareTable, MailOutboxTable,
+  SyndicateTable, UserTable, WorkflowRunTable, IdentityGroupTable, InvitationTable, CostShareTable, MailOutboxTable, ActivityEffectTable,
 } from './tables/tenancy.table.ts';
 
 /** The schema as Kysely sees it (camelCase, mapped to snake_case columns by CamelCasePlugin). */
@@ -18,4 +18,5 @@ export interface Database {
   invitations: InvitationTable;
   costShares: CostShareTable;
   mailOutbox: MailOutboxTable;
+  activityEffects: ActivityEffectTable;
 }

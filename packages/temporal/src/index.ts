@@ -1,1 +1,2 @@
 export * from './client.ts';
+export type { Client as TemporalClient } from '@temporalio/client';

@@ -1,9 +1,10 @@
-import { createHealthActivities, type ActivityDeps } from './health.activities.ts';
+import { createHealthActivities } from './health.activities.ts';
+import { createOnboardingActivities, type OnboardingDeps } from './onboarding.activities.ts';
 
-export type { ActivityDeps } from './health.activities.ts';
+export type ActivityDeps = OnboardingDeps;
 
 /** Every activity the worker registers, built from its dependencies (real ones in production and tests). */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createHealthActivities(deps) };
+  return { ...createHealthActivities(deps), ...createOnboardingActivities(deps) };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,1 +1,2 @@
 export { pingWorkflow } from './ping.workflow.ts';
+export { onboardMember } from './onboard-member.workflow.ts';

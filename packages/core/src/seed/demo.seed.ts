@@ -55,8 +55,9 @@ export async function seedDemo(db: Db): Promise<{ syndicateId: string; accounts:
         population: ref.population, agentCount: Math.round(ref.population / 40), status: 'active' as const,
         searchText: memberSearchText({ name: ref.name, inseeCode: insee, siren: ref.siren }),
       };
-      await tx.insertInto('members').values(values).onConflict((oc) => oc.columns(['syndicateId', 'inseeCode']).doNothing()).execute();
-      const row = await tx.selectFrom('members').select('id').where('syndicateId', '=', syndicate.id).where('inseeCode', '=', insee).executeTakeFirstOrThrow();
+      const existing = await tx.selectFrom('members').select('id').where('syndicateId', '=', syndicate.id).where('inseeCode', '=', insee)
+        .where('status', 'not in', ['cancelled', 'left']).executeTakeFirst();
+      const row = existing ?? await tx.insertInto('members').values(values).returning('id').executeTakeFirstOrThrow();
       memberIds.set(insee, row.id);
     }
     const accounts = demoAccounts();

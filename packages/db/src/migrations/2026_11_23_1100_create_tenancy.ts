@@ -37,10 +37,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       search_text text not null,
       created_at timestamptz not null default now(),
       updated_at timestamptz not null default now(),
-      unique (syndicate_id, siren),
-      unique (syndicate_id, insee_code),
       check (case when kind = 'commune' then insee_code is not null else siren is not null end)
     );
+    -- One current member per SIREN and per INSEE code; a cancelled or departed one stays as a record.
+    create unique index members_current_siren_key on members (syndicate_id, siren) where status not in ('cancelled', 'left');
+    create unique index members_current_insee_key on members (syndicate_id, insee_code) where status not in ('cancelled', 'left');
     create index members_syndicate_order_idx on members (syndicate_id, search_text, id);
 
     create table users (

@@ -45,13 +45,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       check (ends_on is null or ends_on >= starts_on)
     );
 
+    -- One row per workflow step that changed the database, written in the step's own transaction:
+    -- a retried or replayed step finds its key and returns what it did, instead of doing it twice.
+    create table activity_effects (
+      key text primary key,
+      syndicate_id uuid not null references syndicates(id),
+      result jsonb,
+      created_at timestamptz not null default now()
+    );
+
     create table mail_outbox (
       id uuid primary key default gen_random_uuid(),
       syndicate_id uuid not null references syndicates(id),
       member_id uuid references members(id) on delete set null,
       idempotency_key text not null unique,
       to_address text not null,
-      subject text not null,
+      -- what to write: a template name and its parameters (never a secret: links are derived at send time)
+      template text not null,
+      params jsonb not null default '{}',
       status text not null default 'pending' check (status in ('pending', 'sent')),
       attempts integer not null default 0,
       last_error text,
@@ -61,6 +72,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create index mail_outbox_member_idx on mail_outbox (syndicate_id, member_id);
   `.execute(db);
+  await sql`alter table activity_effects enable row level security; alter table activity_effects force row level security;
+    create policy tenant_isolation on activity_effects
+      using (syndicate_id = (select app_syndicate_id())) with check (syndicate_id = (select app_syndicate_id()));`.execute(db);
   for (const table of ['identity_groups', 'invitations', 'cost_shares', 'mail_outbox']) {
     await sql`alter table ${sql.table(table)} enable row level security; alter table ${sql.table(table)} force row level security;
       create policy tenant_isolation on ${sql.table(table)}
@@ -83,7 +97,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
     drop function if exists auth_find_invitation(bytea);
-    drop table if exists mail_outbox, cost_shares, invitations, identity_groups;
+    drop table if exists mail_outbox, activity_effects, cost_shares, invitations, identity_groups;
     alter table members drop column if exists contact_email, drop column if exists contact_name;
   `.execute(db);
 }

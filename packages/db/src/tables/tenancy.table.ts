@@ -154,11 +154,19 @@ export interface MailOutboxTable {
   memberId: string | null;
   idempotencyKey: string;
   toAddress: string;
-  subject: string;
+  template: string;
+  params: ColumnType<Record<string, unknown>, string | Record<string, unknown> | undefined, never>;
   status: 'pending' | 'sent';
   attempts: Generated<number>;
   lastError: string | null;
   messageId: string | null;
   sentAt: Date | null;
+  createdAt: CreatedAt;
+}
+
+export interface ActivityEffectTable {
+  key: string;
+  syndicateId: string;
+  result: ColumnType<unknown, string | null, never>;
   createdAt: CreatedAt;
 }

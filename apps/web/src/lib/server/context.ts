@@ -1,6 +1,7 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { createCaller, type Context } from '@mutualis/api';
 import { createDb, type Db } from '@mutualis/db';
+import { temporalClient } from '@mutualis/temporal';
 import { env } from './env.ts';
 
 export const SESSION_COOKIE = 'mutualis_session';
@@ -23,6 +24,7 @@ export function createContext(event: RequestEvent): Context {
     db: database(),
     actor: event.locals.actor,
     meta: { ip: event.getClientAddress(), userAgent: event.request.headers.get('user-agent') },
+    temporal: () => temporalClient({ address: env().TEMPORAL_ADDRESS, namespace: env().TEMPORAL_NAMESPACE }),
     sessionCookie: {
       get: () => event.cookies.get(SESSION_COOKIE),
       set: (token, expiresAt) => event.cookies.set(SESSION_COOKIE, token, {
