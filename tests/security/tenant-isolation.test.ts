@@ -32,8 +32,9 @@ afterAll(closeDbs);
 
 interface Pass { name: string; probe: Probe }
 
+/** The member's id, name, codes, and the business id of its onboarding workflow (`onboard:<memberId>`). */
 function probeOf(member: TestMember, email: string): Probe {
-  return { uuid: member.id, text: member.name, patterned: [member.inseeCode, member.siren], email };
+  return { uuid: member.id, text: member.name, patterned: [member.inseeCode, member.siren, `onboard:${member.id}`], email };
 }
 
 /** Everything of the other communes and the other syndicate that must never reach the caller. */
