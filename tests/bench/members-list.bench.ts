@@ -33,7 +33,10 @@ console.log(`loaded ${communes.length} members in ${((performance.now() - t0) / 
 const base = { syndicateName: 'Syndicat de mesure', email: 'bench@example.org', displayName: 'Bench', sessionId: randomUUID(), ip: '127.0.0.1' };
 const admin: Actor = buildActor({ ...base, userId: randomUUID(), syndicateId, memberships: [{ id: randomUUID(), role: 'syndicate_admin', memberId: null, memberName: null }] });
 const dsi: Actor = buildActor({ ...base, userId: randomUUID(), syndicateId, memberships: [{ id: randomUUID(), role: 'commune_dsi', memberId: one.id, memberName: 'Vénissieux' }] });
-const ctx = (actor: Actor) => ({ db, actor, meta: { ip: '127.0.0.1', userAgent: 'bench' }, sessionCookie: { get: () => undefined, set() {}, clear() {} } });
+const ctx = (actor: Actor) => ({
+  db, actor, meta: { ip: '127.0.0.1', userAgent: 'bench' }, sessionCookie: { get: () => undefined, set() {}, clear() {} },
+  temporal: () => Promise.reject(new Error('members.* needs no Temporal')),
+});
 const asAdmin = createCaller(ctx(admin));
 const asDsi = createCaller(ctx(dsi));
 const page100Cursor = await (async () => {

@@ -1,26 +1,36 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, loginThroughForm, newContext, seriousA11yViolations, webUrl } from './support/browser.ts';
-import { createE2eTenant, type E2eTenant } from './support/tenant.ts';
+import type { Role } from '@mutualis/contracts';
+import { closeDbs } from '../support/db.ts';
+import { createTenant, type TestMember, type TestTenant, type TestUser } from '../support/factories.ts';
 
 let browser: Browser;
-let tenant: E2eTenant;
+let tenant: TestTenant;
+/** Commune roles of the tenant belong to communeA; `dsiB` is the DSI of communeB. */
+let communeA: TestMember;
+let communeB: TestMember;
+let dsiB: TestUser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  [browser, tenant] = await Promise.all([launchBrowser(), createE2eTenant()]);
+  [browser, tenant] = await Promise.all([launchBrowser(), createTenant({ communes: 2 })]);
+  [communeA, communeB] = tenant.members as [TestMember, TestMember];
+  dsiB = await tenant.addUser('commune_dsi', communeB.id);
 });
 afterAll(async () => {
   await Promise.all(contexts.map((c) => c.close()));
   await browser?.close();
-  await tenant?.cleanup();
+  await closeDbs();
 });
 
-async function pageAs(key: keyof E2eTenant['emails']): Promise<Page> {
+const emailOf = (who: Role | 'dsiB') => (who === 'dsiB' ? dsiB.email : tenant.users[who].email);
+
+async function pageAs(who: Role | 'dsiB'): Promise<Page> {
   const context = await newContext(browser);
   contexts.push(context);
   const page = await context.newPage();
-  await loginThroughForm(page, tenant.emails[key], tenant.password);
+  await loginThroughForm(page, emailOf(who), tenant.password);
   return page;
 }
 
@@ -39,16 +49,16 @@ describe('each role logs in and sees its own navigation', () => {
     expect(new URL(page.url()).pathname).toBe('/comite');
     expect(await navLinks(page)).toEqual(['Espace du comité']);
     const table = page.getByRole('table', { name: 'Membres' });
-    await expect(table.getByText(tenant.communeA.name).count()).resolves.toBe(1);
-    await expect(table.getByText(tenant.communeB.name).count()).resolves.toBe(1);
+    await expect(table.getByText(communeA.name).count()).resolves.toBe(1);
+    await expect(table.getByText(communeB.name).count()).resolves.toBe(1);
   });
 
   it.each(['commune_dsi', 'commune_agent', 'commune_elected'] as const)('%s lands in the space of its own commune', async (role) => {
     const page = await pageAs(role);
     expect(new URL(page.url()).pathname).toBe('/commune');
     expect(await navLinks(page)).toEqual(['Espace commune']);
-    await expect(page.getByRole('heading', { level: 2 }).first().textContent()).resolves.toContain(tenant.communeA.name);
-    expect(await page.content()).not.toContain(tenant.communeB.name);
+    await expect(page.getByRole('heading', { level: 2 }).first().textContent()).resolves.toContain(communeA.name);
+    expect(await page.content()).not.toContain(communeB.name);
   });
 
   it('an external provider with no grant sees that no commune is linked', async () => {
@@ -61,14 +71,14 @@ describe('each role logs in and sees its own navigation', () => {
 describe('tenant walls in the browser', () => {
   it("a commune DSI opening another commune's page gets \"not found\" and none of its data", async () => {
     const page = await pageAs('commune_dsi');
-    const response = await page.goto(`${webUrl()}/membres/${tenant.communeB.id}`);
+    const response = await page.goto(`${webUrl()}/membres/${communeB.id}`);
     expect(response?.status()).toBe(404);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Page introuvable');
-    expect(await page.content()).not.toContain(tenant.communeB.name);
+    expect(await page.content()).not.toContain(communeB.name);
     // Its own commune's page opens.
-    const own = await page.goto(`${webUrl()}/membres/${tenant.communeA.id}`);
+    const own = await page.goto(`${webUrl()}/membres/${communeA.id}`);
     expect(own?.status()).toBe(200);
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(tenant.communeA.name);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(communeA.name);
   });
 
   it('a commune DSI cannot open the syndicate console', async () => {
@@ -81,12 +91,12 @@ describe('tenant walls in the browser', () => {
     const context = await newContext(browser);
     contexts.push(context);
     const page = await context.newPage();
-    await page.goto(`${webUrl()}/membres/${tenant.communeA.id}`);
+    await page.goto(`${webUrl()}/membres/${communeA.id}`);
     expect(new URL(page.url()).pathname).toBe('/connexion');
-    await page.getByLabel('Adresse e-mail').fill(tenant.emails.syndicate_operator);
+    await page.getByLabel('Adresse e-mail').fill(emailOf('syndicate_operator'));
     await page.getByLabel('Mot de passe').fill(tenant.password);
-    await Promise.all([page.waitForURL(`**/membres/${tenant.communeA.id}`), page.getByRole('button', { name: 'Se connecter' }).click()]);
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(tenant.communeA.name);
+    await Promise.all([page.waitForURL(`**/membres/${communeA.id}`), page.getByRole('button', { name: 'Se connecter' }).click()]);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(communeA.name);
   });
 });
 
@@ -96,11 +106,11 @@ describe('login and logout', () => {
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(`${webUrl()}/connexion`);
-    await page.getByLabel('Adresse e-mail').fill(tenant.emails.commune_dsi);
+    await page.getByLabel('Adresse e-mail').fill(emailOf('commune_dsi'));
     await page.getByLabel('Mot de passe').fill('not the password');
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Adresse e-mail ou mot de passe incorrect.');
-    await expect(page.getByLabel('Adresse e-mail').inputValue()).resolves.toBe(tenant.emails.commune_dsi);
+    await expect(page.getByLabel('Adresse e-mail').inputValue()).resolves.toBe(emailOf('commune_dsi'));
   });
 
   it('logout ends the session on the server: the old cookie no longer opens anything', async () => {
@@ -141,7 +151,7 @@ describe('accessibility (axe-core, WCAG 2.1 A/AA): no serious or critical violat
 
   it('on the syndicate console, the member list and a member page', async () => {
     const page = await pageAs('syndicate_admin');
-    for (const path of ['/syndicat', '/membres', `/membres?q=${encodeURIComponent(tenant.communeA.name)}`, `/membres/${tenant.communeA.id}`]) {
+    for (const path of ['/syndicat', '/membres', `/membres?q=${encodeURIComponent(communeA.name)}`, `/membres/${communeA.id}`]) {
       await page.goto(`${webUrl()}${path}`);
       expect({ path, violations: await seriousA11yViolations(page) }).toEqual({ path, violations: [] });
     }
@@ -150,7 +160,7 @@ describe('accessibility (axe-core, WCAG 2.1 A/AA): no serious or critical violat
   it('on the commune space, the board space and the not-found page', async () => {
     const dsi = await pageAs('commune_dsi');
     expect(await seriousA11yViolations(dsi)).toEqual([]);
-    await dsi.goto(`${webUrl()}/membres/${tenant.communeB.id}`);
+    await dsi.goto(`${webUrl()}/membres/${communeB.id}`);
     expect(await seriousA11yViolations(dsi)).toEqual([]);
     const board = await pageAs('board_member');
     expect(await seriousA11yViolations(board)).toEqual([]);

@@ -3,7 +3,9 @@ import { createCaller, type SessionCookie } from '@mutualis/api';
 import { ROLES, isSyndicateRole, isValidSiren, type Role } from '@mutualis/contracts';
 import { authenticate, hashPassword, login, memberSearchText, type Actor, type LoginResult } from '@mutualis/core';
 import type { MemberStatus } from '@mutualis/contracts';
+import { temporalClient } from '@mutualis/temporal';
 import { appDb, ownerDb } from './db.ts';
+import { testEnv } from './env.ts';
 
 export interface TestMember { id: string; name: string; inseeCode: string; siren: string; population: number; status: MemberStatus }
 export interface TestUser { id: string; email: string; role: Role; memberId: string | null }
@@ -142,8 +144,14 @@ export async function createTenant(options: TenantOptions = {}): Promise<TestTen
     },
     caller(actor, token) {
       const cookie = recordingCookie(token);
-      return { caller: createCaller({ db: appDb(), actor, meta, sessionCookie: cookie }), cookie };
+      return { caller: createCaller({ db: appDb(), actor, meta, sessionCookie: cookie, temporal: testTemporal }), cookie };
     },
   };
   return tenant;
+}
+
+/** The tests' Temporal client (the real server of the test stack), connected on first use. */
+export function testTemporal() {
+  const env = testEnv();
+  return temporalClient({ address: env.temporalAddress, namespace: env.temporalNamespace });
 }

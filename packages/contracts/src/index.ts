@@ -1,3 +1,8 @@
+import { config, locales } from 'zod';
+
+// Validation messages the schemas do not word themselves come in French, the product's language.
+config(locales.fr());
+
 export * from './roles.schema.ts';
 export * from './auth.schema.ts';
 export * from './members.schema.ts';
