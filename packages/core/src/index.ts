@@ -12,3 +12,5 @@ export * from './mail/mail.service.ts';
 export * from './mail/mail-templates.ts';
 export * from './invitations/invitation-token.ts';
 export * from './onboarding/onboarding.service.ts';
+export * from './invitations/invitation.service.ts';
+export * from './invitations/password-policy.ts';

@@ -1,6 +1,6 @@
 import { packAbility } from '@mutualis/authz';
-import { loginInput, spaceOfRole, type Space } from '@mutualis/contracts';
-import { authenticate, login, logout, type Actor } from '@mutualis/core';
+import { acceptInvitationInput, invitationTokenInput, loginInput, spaceOfRole, type Space } from '@mutualis/contracts';
+import { acceptInvitation, authenticate, inspectInvitation, login, logout, type Actor } from '@mutualis/core';
 import { authedProcedure, publicProcedure } from '../trpc.ts';
 
 /** What the UI needs to know about the current user. */
@@ -30,4 +30,14 @@ export const authRouter = {
     return { ok: true as const };
   }),
   me: publicProcedure.query(({ ctx }) => (ctx.actor ? describeActor(ctx.actor) : null)),
+  /** Whether an invitation link still works, and for whom (the page the link opens). */
+  invitation: publicProcedure.input(invitationTokenInput).query(({ ctx, input }) => inspectInvitation(ctx.db, input.token)),
+  /** Sets the invited person's password, spends the link, and opens their session. */
+  acceptInvitation: publicProcedure.input(acceptInvitationInput).mutation(async ({ ctx, input }) => {
+    const previous = await authenticate(ctx.db, ctx.sessionCookie.get(), ctx.meta.ip);
+    if (previous) await logout(ctx.db, previous);
+    const result = await acceptInvitation(ctx.db, input.token, input.password, ctx.meta);
+    ctx.sessionCookie.set(result.token, result.expiresAt);
+    return describeActor(result.actor);
+  }),
 };
