@@ -91,3 +91,5 @@ export type OnboardInput = z.input<typeof onboardInput>;
 export const workflowIdInput = z.object({
   workflowId: z.string().regex(/^[a-z][a-zA-Z]*:[0-9a-f-]{36}$/, { error: "L'identifiant du déroulement est invalide." }),
 });
+
+export const onboardEpciInput = z.object({ siren: sirenSchema });

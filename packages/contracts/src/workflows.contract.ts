@@ -31,12 +31,22 @@ export interface StepProgress {
   note: string | null;
 }
 
+/** One child run of a bulk workflow (e.g. each commune of an EPCI). */
+export interface ChildProgress {
+  subjectId: string;
+  name: string;
+  workflowId: string;
+  state: 'pending' | 'running' | 'completed' | 'cancelled' | 'failed';
+}
+
 export interface WorkflowProgress {
   workflowId: string;
   workflowType: string;
   state: RunState;
   steps: StepProgress[];
   cancelledBy: string | null;
+  /** bulk workflows only: their child runs */
+  children?: ChildProgress[];
 }
 
 export const progressQueryName = 'progress';
@@ -59,5 +69,22 @@ export interface OnboardMemberInput {
   /** the commune's DSI, invited by mail; null to invite later */
   dsi: { email: string; name: string } | null;
   /** the first day the member pays its share, 'YYYY-MM-DD' (Paris calendar) */
+  startsOn: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// onboardEpciCommunes: every commune of an EPCI at once, each as an onboardMember child run
+
+export const bulkOnboardWorkflowName = 'onboardEpciCommunes';
+export const BULK_ONBOARD_STEPS = ['register', 'onboard'] as const;
+export const bulkOnboardWorkflowId = (bulkId: string) => `bulkOnboard:${bulkId}`;
+/** How many communes are onboarded at the same time. */
+export const BULK_ONBOARD_CONCURRENCY = 5;
+
+export interface BulkOnboardInput {
+  bulkId: string;
+  syndicateId: string;
+  epciSiren: string;
+  requestedBy: { userId: string; ip: string | null };
   startsOn: string;
 }

@@ -14,3 +14,4 @@ export * from './invitations/invitation-token.ts';
 export * from './onboarding/onboarding.service.ts';
 export * from './invitations/invitation.service.ts';
 export * from './invitations/password-policy.ts';
+export * from './onboarding/bulk-onboarding.ts';

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { OnboardMemberInput } from '@mutualis/contracts';
+import type { BulkOnboardInput, OnboardMemberInput } from '@mutualis/contracts';
 import {
   activateMember, compensateOnboarding, createDsiInvitation, createIdentityOrganisation, openCostShare, recordRunState,
-  registerMember, sendQueuedMail, starterOfferings, StepRefusedError, type MailSender,
+  registerEpciMembers, registerMember, sendQueuedMail, starterOfferings, StepRefusedError, type MailSender,
 } from '@mutualis/core';
 import type { Db } from '@mutualis/db';
 
@@ -31,6 +31,7 @@ export function createOnboardingActivities({ db, mailer, secretKey, origin }: On
     starterOfferings: (a: StepArgs) => starterOfferings(db, a),
     activateMember: (a: StepArgs) => refusalsAreFinal(() => activateMember(db, a)),
     compensateOnboarding: (a: StepArgs & { cancelledBy: string | null; undo: string[] }) => compensateOnboarding(db, a),
+    registerEpciMembers: (a: BulkOnboardInput & { workflowId: string }) => registerEpciMembers(db, a),
     recordRunState: (a: { syndicateId: string; workflowId: string; status: string }) => recordRunState(db, a),
   };
 }

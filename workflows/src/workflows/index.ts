@@ -1,2 +1,3 @@
 export { pingWorkflow } from './ping.workflow.ts';
 export { onboardMember } from './onboard-member.workflow.ts';
+export { onboardEpciCommunes } from './onboard-epci-communes.workflow.ts';

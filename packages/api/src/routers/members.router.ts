@@ -1,5 +1,5 @@
-import { memberIdInput, membersListInput, onboardInput, searchReferenceInput } from '@mutualis/contracts';
-import { getMember, listMembers, requestOnboarding, searchReference } from '@mutualis/core';
+import { memberIdInput, membersListInput, onboardEpciInput, onboardInput, searchReferenceInput } from '@mutualis/contracts';
+import { getMember, listMembers, requestEpciOnboarding, requestOnboarding, searchReference } from '@mutualis/core';
 import { can } from '../trpc.ts';
 
 export const membersRouter = {
@@ -8,5 +8,7 @@ export const membersRouter = {
   /** The official commune and EPCI reference (public data), for the staff who onboard members. */
   /** Starts the onboardMember workflow; answers at once with the member and the run to watch. */
   onboard: can('create', 'Member').input(onboardInput).mutation(async ({ ctx, input }) => requestOnboarding(ctx.db, await ctx.temporal(), ctx.actor, input)),
+  /** Onboards every commune of an EPCI that is not yet a member, as child runs of one bulk workflow. */
+  onboardEpci: can('create', 'Member').input(onboardEpciInput).mutation(async ({ ctx, input }) => requestEpciOnboarding(ctx.db, await ctx.temporal(), ctx.actor, input.siren)),
   searchReference: can('create', 'Member').input(searchReferenceInput).query(({ input }) => searchReference(input.query, input.limit)),
 };

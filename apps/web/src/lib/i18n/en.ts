@@ -136,6 +136,9 @@ export const en: Messages = {
     dsiName: 'Full name',
     dsiEmail: 'E-mail address',
     submit: 'Start onboarding',
+    bulkIntro: (n: number) => `You can onboard all ${n} communes of this EPCI at once (those already members are skipped); each follows its own run.`,
+    bulkSubmit: (n: number) => `Onboard its ${n} communes`,
+    epciItself: 'Or onboard the EPCI itself',
   },
   run: {
     title: 'Onboarding progress',
@@ -152,6 +155,18 @@ export const en: Messages = {
     cancelConfirm: 'Cancel the onboarding? What was already created will be removed.',
     cancelledBy: 'Cancelled by a member of the syndicate.',
     unavailable: 'Live progress is unavailable for a moment; the page updates as soon as it is back.',
+  },
+  bulk: {
+    title: 'Bulk onboarding of an EPCI’s communes',
+    summary: 'Progress',
+    completed: 'communes active',
+    running: 'running',
+    pending: 'to do',
+    stopped: 'cancelled or failed',
+    caption: 'Communes of the EPCI',
+    cancel: 'Cancel the bulk onboarding',
+    cancelConfirm: 'Cancel the bulk onboarding? Communes still running will be cancelled; those already active stay.',
+    states: { pending: 'To do', running: 'Running', completed: 'Active', cancelled: 'Cancelled', failed: 'Failed' },
   },
   errors: {
     notFound: 'Page not found',

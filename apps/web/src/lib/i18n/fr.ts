@@ -135,6 +135,9 @@ export const fr = {
     dsiName: 'Prénom et nom',
     dsiEmail: 'Adresse e-mail',
     submit: 'Lancer l’adhésion',
+    bulkIntro: (n: number) => `Vous pouvez faire adhérer d’un coup les ${n} communes de cet EPCI (celles déjà membres sont ignorées) ; chacune suit son propre déroulement.`,
+    bulkSubmit: (n: number) => `Faire adhérer ses ${n} communes`,
+    epciItself: 'Ou faire adhérer l’EPCI lui-même',
   },
   run: {
     title: 'Déroulement de l’adhésion',
@@ -151,6 +154,18 @@ export const fr = {
     cancelConfirm: 'Annuler l’adhésion ? Ce qui a déjà été créé sera supprimé.',
     cancelledBy: 'Annulée par un membre du syndicat.',
     unavailable: 'Le suivi en direct est momentanément indisponible ; la page se met à jour dès qu’il revient.',
+  },
+  bulk: {
+    title: 'Adhésion groupée des communes d’un EPCI',
+    summary: 'Avancement',
+    completed: 'communes actives',
+    running: 'en cours',
+    pending: 'à venir',
+    stopped: 'annulées ou en échec',
+    caption: 'Communes de l’EPCI',
+    cancel: 'Annuler l’adhésion groupée',
+    cancelConfirm: 'Annuler l’adhésion groupée ? Les communes en cours seront annulées ; celles déjà actives le restent.',
+    states: { pending: 'À venir', running: 'En cours', completed: 'Active', cancelled: 'Annulée', failed: 'En échec' },
   },
   errors: {
     notFound: 'Page introuvable',

@@ -18,7 +18,17 @@ export const load: PageServerLoad = async (event) => {
 };
 
 export const actions: Actions = {
-  default: async (event) => {
+  bulk: async (event) => {
+    const form = await event.request.formData();
+    try {
+      const { workflowId } = await api(event).members.onboardEpci({ siren: String(form.get('siren') ?? '') });
+      redirect(303, `/membres/adhesions/${workflowId.split(':')[1]}`);
+    } catch (e) {
+      if (!(e instanceof TRPCError)) throw e;
+      return fail(400, { values: null, fields: {}, message: e.message });
+    }
+  },
+  onboard: async (event) => {
     const form = await event.request.formData();
     const kind = String(form.get('kind') ?? '');
     const code = String(form.get('code') ?? '');
