@@ -57,7 +57,7 @@ export const memberSummary = z.object({
   status: memberStatusSchema,
 });
 export type MemberSummary = z.infer<typeof memberSummary>;
-export type MemberDetail = MemberSummary & { createdAt: Date; updatedAt: Date; syndicateName: string };
+export type MemberDetail = MemberSummary & { createdAt: Date; updatedAt: Date; syndicateName: string; contactEmail: string | null; contactName: string | null };
 
 export const dsiContactSchema = z.object({
   email: emailSchema,
@@ -93,3 +93,5 @@ export const workflowIdInput = z.object({
 });
 
 export const onboardEpciInput = z.object({ siren: sirenSchema });
+
+export const inviteDsiInput = z.object({ id: z.uuid({ error: "L'identifiant du membre est invalide." }), dsi: dsiContactSchema });

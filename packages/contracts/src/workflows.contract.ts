@@ -88,3 +88,15 @@ export interface BulkOnboardInput {
   requestedBy: { userId: string; ip: string | null };
   startsOn: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// inviteDsi: (re)invite a member's DSI — a new single-use link, the previous ones revoked
+
+export const inviteDsiWorkflowName = 'inviteDsi';
+export const inviteDsiWorkflowId = (requestId: string) => `invite:${requestId}`;
+export interface InviteDsiInput {
+  memberId: string;
+  syndicateId: string;
+  requestedBy: { userId: string; ip: string | null };
+  dsi: { email: string; name: string };
+}

@@ -15,3 +15,4 @@ export * from './onboarding/onboarding.service.ts';
 export * from './invitations/invitation.service.ts';
 export * from './invitations/password-policy.ts';
 export * from './onboarding/bulk-onboarding.ts';
+export * from './onboarding/invite-dsi.ts';

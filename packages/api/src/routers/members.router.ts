@@ -1,5 +1,5 @@
-import { memberIdInput, membersListInput, onboardEpciInput, onboardInput, searchReferenceInput } from '@mutualis/contracts';
-import { getMember, listMembers, requestEpciOnboarding, requestOnboarding, searchReference } from '@mutualis/core';
+import { inviteDsiInput, memberIdInput, membersListInput, onboardEpciInput, onboardInput, searchReferenceInput } from '@mutualis/contracts';
+import { getMember, listMembers, requestDsiInvitation, requestEpciOnboarding, requestOnboarding, searchReference } from '@mutualis/core';
 import { can } from '../trpc.ts';
 
 export const membersRouter = {
@@ -10,5 +10,7 @@ export const membersRouter = {
   onboard: can('create', 'Member').input(onboardInput).mutation(async ({ ctx, input }) => requestOnboarding(ctx.db, await ctx.temporal(), ctx.actor, input)),
   /** Onboards every commune of an EPCI that is not yet a member, as child runs of one bulk workflow. */
   onboardEpci: can('create', 'Member').input(onboardEpciInput).mutation(async ({ ctx, input }) => requestEpciOnboarding(ctx.db, await ctx.temporal(), ctx.actor, input.siren)),
+  /** Invites the member's DSI (again): previous links are revoked, a new one is mailed. */
+  inviteDsi: can('update', 'Member').input(inviteDsiInput).mutation(async ({ ctx, input }) => requestDsiInvitation(ctx.db, await ctx.temporal(), ctx.actor, input.id, input.dsi)),
   searchReference: can('create', 'Member').input(searchReferenceInput).query(({ input }) => searchReference(input.query, input.limit)),
 };

@@ -49,7 +49,7 @@ export async function listMembers(db: Db, actor: Actor, rawInput: MembersListInp
 export async function getMember(db: Db, actor: Actor, id: string): Promise<MemberDetail> {
   return withTenant(db, actor.tenant, async (tx) => {
     const row = await tx.selectFrom('members').innerJoin('syndicates', 'syndicates.id', 'members.syndicateId')
-      .select([...summaryColumns, 'members.createdAt', 'members.updatedAt', 'syndicates.name as syndicateName'])
+      .select([...summaryColumns, 'members.createdAt', 'members.updatedAt', 'members.contactEmail', 'members.contactName', 'syndicates.name as syndicateName'])
       .where('members.id', '=', id).where(accessibleWhere(actor.ability, 'read', 'Member', 'members'))
       .executeTakeFirst();
     if (!row) throw new NotFoundError("Ce membre est introuvable, ou vous n'y avez pas accès.");

@@ -168,6 +168,13 @@ export const en: Messages = {
     cancelConfirm: 'Cancel the bulk onboarding? Communes still running will be cancelled; those already active stay.',
     states: { pending: 'To do', running: 'Running', completed: 'Active', cancelled: 'Cancelled', failed: 'Failed' },
   },
+  invite: {
+    title: 'Invite the DSI',
+    again: 'Send the invitation again',
+    contact: 'DSI',
+    hint: 'A new link, valid 7 days, is sent by e-mail; links sent before stop working.',
+    sent: (email: string) => `Invitation sent to ${email}.`,
+  },
   errors: {
     notFound: 'Page not found',
     notFoundText: 'This page does not exist, or you do not have access to it.',

@@ -167,6 +167,13 @@ export const fr = {
     cancelConfirm: 'Annuler l’adhésion groupée ? Les communes en cours seront annulées ; celles déjà actives le restent.',
     states: { pending: 'À venir', running: 'En cours', completed: 'Active', cancelled: 'Annulée', failed: 'En échec' },
   },
+  invite: {
+    title: 'Inviter le DSI',
+    again: 'Renvoyer l’invitation',
+    contact: 'DSI',
+    hint: 'Un nouveau lien, valable 7 jours, part par courriel ; les liens envoyés auparavant ne fonctionnent plus.',
+    sent: (email: string) => `Invitation envoyée à ${email}.`,
+  },
   errors: {
     notFound: 'Page introuvable',
     notFoundText: 'Cette page n’existe pas, ou vous n’y avez pas accès.',

@@ -22,7 +22,7 @@ export const load: PageServerLoad = async (event) => {
       if (!(e instanceof TRPCError && e.code === 'NOT_FOUND')) runUnavailable = true;
     }
   }
-  return { member, run, runUnavailable, canManageRuns: actor.ability.can('update', 'WorkflowRun') };
+  return { member, run, runUnavailable, canManageRuns: actor.ability.can('update', 'WorkflowRun'), canInvite: actor.ability.can('update', 'Member') };
 };
 
 async function decide(event: Parameters<Actions[string]>[0], what: 'retry' | 'cancel') {
@@ -39,6 +39,17 @@ async function decide(event: Parameters<Actions[string]>[0], what: 'retry' | 'ca
 }
 
 export const actions: Actions = {
+  invite: async (event) => {
+    const form = await event.request.formData();
+    const dsi = { email: String(form.get('dsiEmail') ?? '').trim(), name: String(form.get('dsiName') ?? '').trim() };
+    try {
+      await api(event).members.inviteDsi({ id: event.params.id!, dsi });
+      return { invited: dsi.email };
+    } catch (e) {
+      if (e instanceof TRPCError) return fail(400, { message: e.message, dsi });
+      throw e;
+    }
+  },
   retry: (event) => decide(event, 'retry'),
   cancel: (event) => decide(event, 'cancel'),
 };

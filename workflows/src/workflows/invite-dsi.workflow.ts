@@ -1,0 +1,28 @@
+import { proxyActivities } from '@temporalio/workflow';
+import { inviteDsiWorkflowName, type InviteDsiInput, type WorkflowProgress } from '@mutualis/contracts';
+import type { Activities } from '../activities/index.ts';
+import { StepRunner } from './step-runner.ts';
+
+const steps = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: ['StepRefused'] },
+});
+
+/** Invites a member's DSI again (workflow id `invite:<id>`): a new account or link, sent by mail once. */
+export async function inviteDsi(input: InviteDsiInput): Promise<WorkflowProgress> {
+  const runner = new StepRunner(inviteDsiWorkflowName, ['invite']);
+  const workflowId = runner.progress.workflowId;
+  const args = { memberId: input.memberId, syndicateId: input.syndicateId, requestedBy: input.requestedBy, workflowId };
+  try {
+    await runner.scope.run(() => runner.run('invite', async () => {
+      const { outboxId } = await steps.createDsiInvitation({ ...args, dsi: input.dsi });
+      await steps.sendMail({ syndicateId: input.syndicateId, outboxId });
+      return input.dsi.email;
+    }, (email) => `invitation envoyée à ${email}`));
+    runner.progress.state = 'completed';
+  } catch {
+    runner.progress.state = 'cancelled';
+  }
+  await steps.recordRunState({ syndicateId: input.syndicateId, workflowId, status: runner.progress.state });
+  return runner.progress;
+}
