@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRPCError } from '@trpc/server';
+import type { ZodError } from 'zod';
 import { acceptInvitation, inspectInvitation } from '@mutualis/core';
 import { closeDbs, appDb } from '../support/db.ts';
 import { createTenant, testTemporal, type TestTenant } from '../support/factories.ts';
@@ -58,6 +59,6 @@ describe('inviting a member\'s DSI again (members.inviteDsi, workflow inviteDsi)
     const { caller } = tenant.caller(await tenant.actorFor('syndicate_operator'));
     const error = await caller.members.inviteDsi({ id: tenant.members[1]!.id, dsi: { email: 'pas-une-adresse', name: 'X Y' } }).catch((e: unknown) => e);
     expect((error as TRPCError).code).toBe('BAD_REQUEST');
-    expect((error as TRPCError).message).toMatch(/dsi.email/);
+    expect(((error as TRPCError).cause as ZodError).issues.map((i) => i.path.join('.'))).toEqual(['dsi.email']);
   });
 });

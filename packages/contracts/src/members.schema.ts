@@ -24,9 +24,9 @@ export function isValidSiren(siren: string): boolean {
 
 export const sirenSchema = z
   .string()
-  .trim()
+  // 9 digits, spaces allowed where people type them (216 902 569)
+  .regex(/^\s*\d{3}\s?\d{3}\s?\d{3}\s*$/, { error: 'Un SIREN a 9 chiffres, par exemple 216902569.' })
   .transform((v) => v.replace(/\s+/g, ''))
-  .pipe(z.string().regex(/^\d{9}$/, { error: 'Un SIREN a 9 chiffres, par exemple 216902569.' }))
   .refine(isValidSiren, { error: 'Ce SIREN est invalide (sa clé de contrôle ne correspond pas) : vérifiez-le sur annuaire-entreprises.data.gouv.fr.' });
 
 export const searchReferenceInput = z.object({

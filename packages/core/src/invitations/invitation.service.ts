@@ -2,7 +2,7 @@ import { sql, withTenant, type Db } from '@mutualis/db';
 import { appendAudit } from '../audit/audit.service.ts';
 import { hashPassword } from '../auth/password.ts';
 import { login, type LoginResult, type RequestMeta } from '../auth/auth.service.ts';
-import { ValidationError } from '../errors.ts';
+import { DomainError, ValidationError } from '../errors.ts';
 import { tokenHash } from './invitation-token.ts';
 import { passwordProblem } from './password-policy.ts';
 
@@ -49,7 +49,7 @@ export async function inspectInvitation(db: Db, token: string): Promise<Invitati
 export async function acceptInvitation(db: Db, token: string, password: string, meta: RequestMeta): Promise<LoginResult> {
   const found = await find(db, token);
   const view = await inspectInvitation(db, token);
-  if (!found || view.status !== 'valid') throw new ValidationError('token', invitationRefusal(view.status));
+  if (!found || view.status !== 'valid') throw new InvitationRefusedError(view.status);
   const problem = passwordProblem(password, [view.email ?? '', view.displayName ?? '', view.memberName ?? '']);
   if (problem) throw new ValidationError('password', problem);
   const passwordHash = await hashPassword(password);
@@ -58,7 +58,7 @@ export async function acceptInvitation(db: Db, token: string, password: string, 
     const spent = await tx.updateTable('invitations').set({ usedAt: new Date() })
       .where('id', '=', found.invitationId).where('usedAt', 'is', null).where('revokedAt', 'is', null).where('expiresAt', '>', new Date())
       .returning('id').executeTakeFirst();
-    if (!spent) throw new ValidationError('token', invitationRefusal('used'));
+    if (!spent) throw new InvitationRefusedError('used');
     const user = await tx.updateTable('users').set({ passwordHash, status: 'active' }).where('id', '=', found.userId)
       .where('status', '!=', 'disabled').returning('email').executeTakeFirst();
     if (!user) throw new ValidationError('token', 'Ce compte est désactivé : contactez le syndicat.');
@@ -69,6 +69,15 @@ export async function acceptInvitation(db: Db, token: string, password: string, 
     return user.email;
   });
   return login(db, { email, password }, meta);
+}
+
+/** A link that does not (or no longer) open anything: unknown is NOT_FOUND, spent or expired is CONFLICT. */
+export class InvitationRefusedError extends DomainError {
+  readonly status: InvitationStatus;
+  constructor(status: InvitationStatus) {
+    super(invitationRefusal(status), status === 'unknown' ? 'NOT_FOUND' : 'CONFLICT');
+    this.status = status;
+  }
 }
 
 export function invitationRefusal(status: InvitationStatus): string {

@@ -21,7 +21,7 @@ export const actions: Actions = {
       await api(event).auth.acceptInvitation({ token: event.params.token, password });
     } catch (e) {
       if (!(e instanceof TRPCError)) throw e;
-      const field = (e.cause as { field?: string } | undefined)?.field ?? 'password';
+      const field = e.code === 'BAD_REQUEST' ? ((e.cause as { field?: string } | undefined)?.field ?? 'password') : 'token';
       return fail(400, { field, message: e.message });
     }
     redirect(303, '/commune');
