@@ -100,3 +100,21 @@ export interface InviteDsiInput {
   requestedBy: { userId: string; ip: string | null };
   dsi: { email: string; name: string };
 }
+
+// ---------------------------------------------------------------------------------------------
+// offboardMember: a member leaves — export for reversibility, suspension, retention, erasure
+
+export const offboardMemberWorkflowName = 'offboardMember';
+export const OFFBOARD_STEPS = ['export', 'suspend', 'retention', 'erase'] as const;
+export type OffboardStep = (typeof OFFBOARD_STEPS)[number];
+export const offboardWorkflowId = (memberId: string) => `offboard:${memberId}`;
+/** How long a departing member's data is kept (and its export downloadable) before erasure, unless configured. */
+export const DEFAULT_MEMBER_RETENTION_DAYS = 90;
+
+export interface OffboardMemberInput {
+  memberId: string;
+  syndicateId: string;
+  requestedBy: { userId: string; ip: string | null };
+  /** the retention period, in seconds (MEMBER_RETENTION_DAYS × 86,400 in production; seconds in tests) */
+  retentionSeconds: number;
+}

@@ -2,6 +2,7 @@ import type {
   AuditChainHeadTable, AuditEventTable, LoginFailureTable, MemberTable, MembershipTable, SessionTable,
   SyndicateTable, UserTable, WorkflowRunTable, IdentityGroupTable, InvitationTable, CostShareTable, MailOutboxTable, ActivityEffectTable,
 } from './tables/tenancy.table.ts';
+import type { MemberExportTable } from './tables/member-export.table.ts';
 
 /** The schema as Kysely sees it (camelCase, mapped to snake_case columns by CamelCasePlugin). */
 export interface Database {
@@ -19,4 +20,5 @@ export interface Database {
   costShares: CostShareTable;
   mailOutbox: MailOutboxTable;
   activityEffects: ActivityEffectTable;
+  memberExports: MemberExportTable;
 }
