@@ -20,6 +20,13 @@ export interface Context {
   sessionCookie: SessionCookie;
   /** The process's Temporal client, connected on first use. */
   temporal: () => Promise<TemporalClient>;
+  /** Settings of the process the procedures depend on; defaults apply where one is missing. */
+  settings?: ApiSettings;
+}
+
+export interface ApiSettings {
+  /** How many days a departing member's data is kept before erasure (MEMBER_RETENTION_DAYS, default 90). */
+  memberRetentionDays?: number;
 }
 
 /** What a procedure does to which subject: declared on every procedure, checked in middleware. */

@@ -16,3 +16,6 @@ export * from './invitations/invitation.service.ts';
 export * from './invitations/password-policy.ts';
 export * from './onboarding/bulk-onboarding.ts';
 export * from './onboarding/invite-dsi.ts';
+export * from './offboarding/member-archive.ts';
+export * from './offboarding/offboarding.steps.ts';
+export * from './offboarding/offboarding.service.ts';

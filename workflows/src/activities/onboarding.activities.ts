@@ -11,7 +11,7 @@ export interface OnboardingDeps { db: Db; mailer: MailSender; secretKey: string;
 type StepArgs = Pick<OnboardMemberInput, 'memberId' | 'syndicateId' | 'requestedBy'> & { workflowId: string };
 
 /** Business refusals are not retried: the run shows the message and waits for a person. */
-async function refusalsAreFinal<T>(work: () => Promise<T>): Promise<T> {
+export async function refusalsAreFinal<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {

@@ -2,3 +2,4 @@ export { pingWorkflow } from './ping.workflow.ts';
 export { onboardMember } from './onboard-member.workflow.ts';
 export { onboardEpciCommunes } from './onboard-epci-communes.workflow.ts';
 export { inviteDsi } from './invite-dsi.workflow.ts';
+export { offboardMember } from './offboard-member.workflow.ts';

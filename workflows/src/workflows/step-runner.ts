@@ -23,6 +23,8 @@ export class StepRunner {
   readonly progress: WorkflowProgress;
   readonly scope = new CancellationScope();
   private retryRequested = false;
+  /** Whether a `cancelRun` signal is heeded now: a workflow turns it off while a step that cannot be undone runs. */
+  cancellable: () => boolean = () => true;
 
   constructor(workflowType: string, stepKeys: readonly string[]) {
     this.progress = {
@@ -32,7 +34,7 @@ export class StepRunner {
     setHandler(progressQuery, () => this.progress);
     setHandler(retrySignal, () => { this.retryRequested = true; });
     setHandler(cancelSignal, ({ actorUserId }) => {
-      if (this.progress.state === 'completed' || this.progress.state === 'cancelled' || this.progress.cancelledBy) return;
+      if (this.progress.state === 'completed' || this.progress.state === 'cancelled' || this.progress.cancelledBy || !this.cancellable()) return;
       this.progress.cancelledBy = actorUserId;
       this.progress.state = 'cancelling';
       this.scope.cancel();

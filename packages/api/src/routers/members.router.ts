@@ -1,5 +1,6 @@
 import { inviteDsiInput, memberIdInput, membersListInput, onboardEpciInput, onboardInput, searchReferenceInput } from '@mutualis/contracts';
 import { getMember, listMembers, requestDsiInvitation, requestEpciOnboarding, requestOnboarding, searchReference } from '@mutualis/core';
+import { getMemberExport, requestOffboarding, retentionSeconds } from '@mutualis/core';
 import { can } from '../trpc.ts';
 
 export const membersRouter = {
@@ -12,5 +13,10 @@ export const membersRouter = {
   onboardEpci: can('create', 'Member').input(onboardEpciInput).mutation(async ({ ctx, input }) => requestEpciOnboarding(ctx.db, await ctx.temporal(), ctx.actor, input.siren)),
   /** Invites the member's DSI (again): previous links are revoked, a new one is mailed. */
   inviteDsi: can('update', 'Member').input(inviteDsiInput).mutation(async ({ ctx, input }) => requestDsiInvitation(ctx.db, await ctx.temporal(), ctx.actor, input.id, input.dsi)),
+  /** Starts the member's departure (offboardMember): export, suspension, retention period, erasure. */
+  offboard: can('update', 'Member').input(memberIdInput).mutation(async ({ ctx, input }) =>
+    requestOffboarding(ctx.db, await ctx.temporal(), ctx.actor, input.id, retentionSeconds(ctx.settings?.memberRetentionDays))),
+  /** The zip of a departing member's data (base64), from its departure's export step until erasure. */
+  exportArchive: can('update', 'Member').input(memberIdInput).query(({ ctx, input }) => getMemberExport(ctx.db, ctx.actor, input.id)),
   searchReference: can('create', 'Member').input(searchReferenceInput).query(({ input }) => searchReference(input.query, input.limit)),
 };

@@ -5,6 +5,8 @@ const schema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   ORIGIN: z.string().url().optional(),
+  MEMBER_RETENTION_DAYS: z.string().regex(/^\d{1,4}$/, { error: 'MEMBER_RETENTION_DAYS must be a whole number of days (how long a departing member\'s data is kept before erasure).' })
+    .default('90').transform(Number),
 });
 
 let cached: z.infer<typeof schema> | undefined;
