@@ -181,5 +181,27 @@ export const fr = {
     generic: 'Une erreur est survenue',
     home: 'Revenir à l’accueil',
   },
+  offboarding: {
+    title: 'Départ du membre',
+    intro: (days: number) => `Le départ se fait en quatre étapes : export de toutes les données du membre (archive zip à lui remettre), suspension de ses comptes, conservation pendant ${days} jours, puis effacement de ses données personnelles. Jusqu’à l’effacement, le départ peut être annulé : le membre redevient actif.`,
+    start: 'Lancer le départ du membre',
+    confirmTitle: 'Confirmer le départ ?',
+    confirmText: (days: number) => `Les comptes rattachés uniquement à ce membre seront désactivés tout de suite, et leurs données personnelles effacées dans ${days} jours. Les personnes qui ont aussi un rôle ailleurs le gardent.`,
+    confirm: 'Oui, lancer le départ',
+    back: 'Ne rien faire',
+    notActive: 'Seul un membre actif peut quitter le syndicat.',
+    progress: 'Déroulement du départ',
+    steps: {
+      export: 'Export des données (réversibilité)', suspend: 'Suspension des comptes', retention: 'Période de conservation', erase: 'Effacement des données personnelles',
+    } as Record<string, string>,
+    download: 'Télécharger l’export des données (zip)',
+    downloadHint: 'Archive JSON et CSV (tableur) de toutes les données du membre, à lui remettre. Disponible jusqu’à l’effacement.',
+    retry: 'Réessayer l’étape',
+    cancel: 'Annuler le départ',
+    cancelConfirm: 'Annuler le départ ? Le membre redevient actif et ses comptes sont réactivés ; l’export est supprimé.',
+    cancelled: 'Départ annulé par un membre du syndicat : le membre est resté actif.',
+    erasing: 'Effacement en cours : le départ ne peut plus être annulé.',
+    done: 'Départ terminé : les données personnelles du membre ont été effacées ; sa fiche anonymisée et son journal d’audit sont conservés.',
+  },
 };
 export type Messages = typeof fr;
