@@ -1,7 +1,8 @@
 import { error, fail } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
 import type { Actions, PageServerLoad } from './$types';
-import { memberIdInput, onboardWorkflowId } from '@mutualis/contracts';
+import { memberIdInput, offboardWorkflowId, onboardWorkflowId } from '@mutualis/contracts';
+import { env } from '#lib/server/env.ts';
 import { api } from '#lib/server/context.ts';
 import { orPageError } from '#lib/server/errors.ts';
 import { requireActor } from '#lib/server/guards.ts';
@@ -13,22 +14,30 @@ export const load: PageServerLoad = async (event) => {
   const caller = api(event);
   const member = await orPageError(caller.members.get({ id: event.params.id }));
   // The onboarding run, if the actor may see it; "unavailable" when Temporal cannot answer right now.
-  let run: Awaited<ReturnType<typeof caller.workflows.get>> | null = null;
   let runUnavailable = false;
-  if (actor.ability.can('read', 'WorkflowRun')) {
+  const runOf = async (workflowId: string) => {
+    if (!actor.ability.can('read', 'WorkflowRun')) return null;
     try {
-      run = await caller.workflows.get({ workflowId: onboardWorkflowId(member.id) });
+      return await caller.workflows.get({ workflowId });
     } catch (e) {
       if (!(e instanceof TRPCError && e.code === 'NOT_FOUND')) runUnavailable = true;
+      return null;
     }
-  }
-  return { member, run, runUnavailable, canManageRuns: actor.ability.can('update', 'WorkflowRun'), canInvite: actor.ability.can('update', 'Member') };
+  };
+  const [run, offboardRun] = await Promise.all([runOf(onboardWorkflowId(member.id)), runOf(offboardWorkflowId(member.id))]);
+  return {
+    member, run, offboardRun, runUnavailable,
+    canManageRuns: actor.ability.can('update', 'WorkflowRun'),
+    canInvite: actor.ability.can('update', 'Member'),
+    canOffboard: actor.ability.can('update', 'Member') && actor.ability.can('update', 'WorkflowRun'),
+    retentionDays: env().MEMBER_RETENTION_DAYS,
+  };
 };
 
-async function decide(event: Parameters<Actions[string]>[0], what: 'retry' | 'cancel') {
+async function decide(event: Parameters<Actions[string]>[0], what: 'retry' | 'cancel', workflowIdOf = onboardWorkflowId) {
   try {
     const caller = api(event);
-    const workflowId = onboardWorkflowId(event.params.id!);
+    const workflowId = workflowIdOf(event.params.id!);
     if (what === 'retry') await caller.workflows.retry({ workflowId });
     else await caller.workflows.cancel({ workflowId });
     return { done: what };
@@ -52,4 +61,15 @@ export const actions: Actions = {
   },
   retry: (event) => decide(event, 'retry'),
   cancel: (event) => decide(event, 'cancel'),
+  offboard: async (event) => {
+    try {
+      await api(event).members.offboard({ id: event.params.id! });
+      return { offboarding: true };
+    } catch (e) {
+      if (e instanceof TRPCError) return fail(e.code === 'FORBIDDEN' ? 403 : 400, { message: e.message });
+      throw e;
+    }
+  },
+  offboardRetry: (event) => decide(event, 'retry', offboardWorkflowId),
+  offboardCancel: (event) => decide(event, 'cancel', offboardWorkflowId),
 };
