@@ -1,11 +1,11 @@
 import { proxyActivities } from '@temporalio/workflow';
 import { inviteDsiWorkflowName, type InviteDsiInput, type WorkflowProgress } from '@mutualis/contracts';
 import type { Activities } from '../activities/index.ts';
-import { StepRunner } from './step-runner.ts';
+import { STEP_RETRY, StepRunner } from './step-runner.ts';
 
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: ['StepRefused'] },
+  retry: STEP_RETRY,
 });
 
 /** Invites a member's DSI again (workflow id `invite:<id>`): a new account or link, sent by mail once. */

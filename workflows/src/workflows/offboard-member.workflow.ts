@@ -1,7 +1,7 @@
 import { ActivityCancellationType, CancellationScope, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
 import { OFFBOARD_STEPS, offboardMemberWorkflowName, type OffboardMemberInput, type WorkflowProgress } from '@mutualis/contracts';
 import type { Activities } from '../activities/index.ts';
-import { StepRunner } from './step-runner.ts';
+import { STEP_RETRY, StepRunner } from './step-runner.ts';
 
 // Technical errors retry with backoff, then the run waits for a person. A cancelled run waits for a
 // step in flight to finish (the SDK's default, stated here because compensation relies on it): it
@@ -9,7 +9,7 @@ import { StepRunner } from './step-runner.ts';
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: ['StepRefused'] },
+  retry: STEP_RETRY,
 });
 const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumInterval: '30 seconds' } });
 

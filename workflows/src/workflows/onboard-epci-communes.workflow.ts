@@ -5,11 +5,11 @@ import {
 } from '@mutualis/contracts';
 import type { Activities } from '../activities/index.ts';
 import { onboardMember } from './onboard-member.workflow.ts';
-import { StepRunner } from './step-runner.ts';
+import { STEP_RETRY, StepRunner } from './step-runner.ts';
 
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: ['StepRefused'] },
+  retry: STEP_RETRY,
 });
 
 /**

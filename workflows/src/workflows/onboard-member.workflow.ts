@@ -1,12 +1,12 @@
 import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
 import { ONBOARD_STEPS, onboardMemberWorkflowName, type OnboardMemberInput, type WorkflowProgress } from '@mutualis/contracts';
 import type { Activities } from '../activities/index.ts';
-import { StepRunner } from './step-runner.ts';
+import { STEP_RETRY, StepRunner } from './step-runner.ts';
 
 // Technical errors (database, SMTP down) retry with backoff, then the run waits for a person.
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: ['StepRefused'] },
+  retry: STEP_RETRY,
 });
 const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumInterval: '30 seconds' } });
 

@@ -1,7 +1,16 @@
-import { condition, defineQuery, defineSignal, setHandler, workflowInfo, CancellationScope, isCancellation } from '@temporalio/workflow';
+import { type RetryPolicy, condition, defineQuery, defineSignal, setHandler, workflowInfo, CancellationScope, isCancellation } from '@temporalio/workflow';
 import {
   cancelSignalName, progressQueryName, retrySignalName, type RunDecision, type StepProgress, type WorkflowProgress,
 } from '@mutualis/contracts';
+
+/**
+ * How every workflow step retries a technical error (database, SMTP down): 1 s, doubling up to
+ * 30 s, 8 attempts (about 2.5 minutes), then the run waits for a person. Business refusals
+ * (`StepRefused`) are never retried.
+ */
+export const STEP_RETRY: RetryPolicy = {
+  initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: ['StepRefused'],
+};
 
 export const progressQuery = defineQuery<WorkflowProgress>(progressQueryName);
 export const retrySignal = defineSignal<[RunDecision]>(retrySignalName);
