@@ -32,7 +32,9 @@ try {
   if (sink) started.push(sink);
   if (!process.argv.includes('--no-build')) await buildAll();
   const apps = await startApps({
-    ...process.env, NODE_ENV: 'production', PORT: String(port), ORIGIN: origin, APP_DATABASE_URL: appUrl,
+    ...process.env, NODE_ENV: 'production', PORT: String(port), ORIGIN: origin,
+    // Local only unless HOST says otherwise: the dev outbox shows invitation links.
+    HOST: process.env.HOST ?? '127.0.0.1', APP_DATABASE_URL: appUrl,
     TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE ?? 'default',
     MUTUALIS_SECRET_KEY: process.env.MUTUALIS_SECRET_KEY ?? secrets.secretKey,
     SMTP_URL: process.env.SMTP_URL ?? sink!.url, ...(sink ? { MUTUALIS_DEV_OUTBOX: sink.outboxDir } : {}),

@@ -34,7 +34,7 @@ try {
   await buildAll(true);
   const port = Number(process.env.MUTUALIS_TEST_WEB_PORT ?? 3100);
   const env: NodeJS.ProcessEnv = {
-    ...process.env, NODE_ENV: 'production', PORT: String(port), ORIGIN: `http://localhost:${port}`,
+    ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ORIGIN: `http://localhost:${port}`,
     DATABASE_URL: adminUrl, APP_DATABASE_URL: appUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default',
     MUTUALIS_SECRET_KEY: secrets.secretKey, WEB_URL: `http://localhost:${port}`,
     SMTP_URL: sink.url, MUTUALIS_DEV_OUTBOX: sink.outboxDir,
