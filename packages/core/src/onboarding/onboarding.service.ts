@@ -20,9 +20,10 @@ export function parisToday(now = new Date()): string {
 /**
  * Registers a member as onboarding and starts its `onboardMember` workflow, in one transaction:
  * a refusal (already a member, unknown code, an e-mail taken elsewhere) writes nothing, and if
- * Temporal cannot start the run the member is not recorded either.
+ * Temporal cannot start the run the member is not recorded either. `taskQueue` is for tests and
+ * benchmarks that run their own worker; the platform's worker polls TASK_QUEUE.
  */
-export async function requestOnboarding(db: Db, temporal: Client, actor: Actor, raw: OnboardInput): Promise<{ memberId: string; workflowId: string }> {
+export async function requestOnboarding(db: Db, temporal: Client, actor: Actor, raw: OnboardInput, taskQueue = TASK_QUEUE): Promise<{ memberId: string; workflowId: string }> {
   const input = onboardInput.parse(raw);
   let values: { kind: 'commune' | 'epci' | 'other'; name: string; inseeCode: string | null; siren: string | null; population: number; agentCount: number };
   if (input.kind === 'commune') {
@@ -59,7 +60,7 @@ export async function requestOnboarding(db: Db, temporal: Client, actor: Actor, 
       memberId, syndicateId: actor.syndicateId, requestedBy: { userId: actor.userId, ip: actor.ip }, dsi, startsOn: parisToday(),
     };
     // Started last, inside the transaction: if Temporal refuses, nothing above is kept.
-    await temporal.workflow.start(onboardMemberWorkflowName, { workflowId, taskQueue: TASK_QUEUE, args: [workflowInput] });
+    await temporal.workflow.start(onboardMemberWorkflowName, { workflowId, taskQueue, args: [workflowInput] });
   });
   return { memberId, workflowId };
 }
