@@ -1,14 +1,23 @@
-import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, CancellationScope, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import { ONBOARD_STEPS, onboardMemberWorkflowName, type OnboardMemberInput, type WorkflowProgress } from '@mutualis/contracts';
 import type { Activities } from '../activities/index.ts';
 import { STEP_RETRY, StepRunner } from './step-runner.ts';
 
 // Technical errors (database, SMTP down) retry with backoff, then the run waits for a person.
-const steps = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: STEP_RETRY,
-});
+// 30 s per attempt, not less, for real SMTP relays: connecting and the greeting may take 10 s each
+// (the mailer's limits), and a relay that scans the message answers DATA seconds later; an attempt
+// cut short while the relay still works on the mail is retried beside it and may send it twice.
+const stepOptions = { startToCloseTimeout: '30 seconds', retry: STEP_RETRY } as const;
+// A cancelled run lets a step attempt in flight finish (commit or fail) before compensating, so
+// nothing it writes can land after the compensation has run; a step between retries stops at once.
+const waitingSteps = proxyActivities<Activities>({ ...stepOptions, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+// Runs started before that change compensated at once (the SDK's TRY_CANCEL): they keep doing so
+// on replay, or their histories (and queries on them) would no longer match the code.
+const stepsBeforeWaiting = proxyActivities<Activities>(stepOptions);
+const WAIT_FOR_STEP_ON_CANCEL = 'onboard-wait-for-step-on-cancel';
 const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumInterval: '30 seconds' } });
+/** The steps whose effects compensateOnboarding removes. */
+const COMPENSATED = ['identity', 'invite', 'costShare'];
 
 /**
  * Onboards a member (workflow id `onboard:<memberId>`): register, identity organisation, DSI
@@ -16,6 +25,7 @@ const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds',
  */
 export async function onboardMember(input: OnboardMemberInput): Promise<WorkflowProgress> {
   const runner = new StepRunner(onboardMemberWorkflowName, ONBOARD_STEPS);
+  const steps = patched(WAIT_FOR_STEP_ON_CANCEL) ? waitingSteps : stepsBeforeWaiting;
   const workflowId = runner.progress.workflowId;
   const args = { memberId: input.memberId, syndicateId: input.syndicateId, requestedBy: input.requestedBy, workflowId };
   try {
@@ -49,11 +59,13 @@ export async function onboardMember(input: OnboardMemberInput): Promise<Workflow
     if (!isCancellation(error)) throw error;
     // Compensation runs even though the run is cancelled.
     await CancellationScope.nonCancellable(async () => {
-      const undo = runner.doneSteps();
+      // Every step that started, not only the done ones: a step interrupted between its activities
+      // (the DSI's account and invitation made, their mail still retrying) has effects to undo too.
+      const undo = runner.progress.steps.filter((s) => s.attempts > 0 && s.state !== 'skipped').map((s) => s.key);
       await cleanup.compensateOnboarding({ ...args, cancelledBy: runner.progress.cancelledBy, undo });
       for (const step of runner.progress.steps) {
-        if (step.state === 'done' && ['identity', 'invite', 'costShare'].includes(step.key)) step.state = 'compensated';
-        if (step.state === 'pending' || step.state === 'running' || step.state === 'failed') step.state = step.state === 'pending' ? 'pending' : 'skipped';
+        if (undo.includes(step.key) && COMPENSATED.includes(step.key)) step.state = 'compensated';
+        else if (step.state === 'running' || step.state === 'failed') step.state = 'skipped';
       }
       runner.progress.state = 'cancelled';
       await cleanup.recordRunState({ syndicateId: input.syndicateId, workflowId, status: 'cancelled' });
