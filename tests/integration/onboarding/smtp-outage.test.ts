@@ -101,8 +101,9 @@ describe('the SMTP relay is down while the DSI is invited', () => {
     expect(f.memberships).toEqual([]);
     // No invitation that could still be used.
     expect(f.invitations.filter((i) => i.revokedAt === null)).toEqual([]);
-    // The queued mail was never sent.
-    expect(f.outbox.filter((m) => m.status === 'sent')).toEqual([]);
+    // The queued mail was never sent, and no unsent mail nor contact address is kept.
+    expect(f.outbox).toEqual([]);
+    expect(f.member).toMatchObject({ contactEmail: null, contactName: null });
     const cancelled = f.audit.find((e) => e.action === 'member.onboarding_cancelled');
     expect(cancelled?.actorUserId).toBe(admin.actor.userId);
     expect(cancelled?.after).toMatchObject({ status: 'cancelled', cancelledBy: admin.actor.userId });

@@ -156,14 +156,15 @@ export function compensateOnboarding(db: Db, input: CancelInput): Promise<{ undo
         const other = await tx.selectFrom('memberships').select('id').where('userId', '=', userId).executeTakeFirst();
         if (!other) await tx.deleteFrom('users').where('id', '=', userId).where('status', '=', 'invited').execute();
       }
-      await tx.updateTable('members').set({ contactEmail: null, contactName: null }).where('id', '=', input.memberId).execute();
       undone.push('invite');
     }
     if (input.undo.includes('identity')) {
       await tx.deleteFrom('identityGroups').where('memberId', '=', input.memberId).execute();
       undone.push('identity');
     }
-    await tx.updateTable('members').set({ status: 'cancelled', updatedAt: new Date() }).where('id', '=', input.memberId).execute();
+    // Whatever step was reached, a cancelled member keeps no personal contact and no unsent mail.
+    await tx.deleteFrom('mailOutbox').where('memberId', '=', input.memberId).where('status', '=', 'pending').execute();
+    await tx.updateTable('members').set({ status: 'cancelled', contactEmail: null, contactName: null, updatedAt: new Date() }).where('id', '=', input.memberId).execute();
     await appendAudit(tx, {
       syndicateId: input.syndicateId, memberId: input.memberId, actorUserId: input.cancelledBy, action: 'member.onboarding_cancelled',
       subjectType: 'Member', subjectId: input.memberId, after: { status: 'cancelled', undone, cancelledBy: input.cancelledBy }, ip: null,

@@ -22,7 +22,9 @@ export interface Mailer {
  * Connection errors are thrown as they are, so the calling activity retries with backoff.
  */
 export function createMailer(smtpUrl: string, from: string): Mailer {
-  const transport: Transporter = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
+  // At most 8 + 5 + 15 s: below the 30 s a workflow step's attempt may last, so an attempt never
+  // times out (and retries) while the relay is still working on its message.
+  const transport: Transporter = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 8_000, greetingTimeout: 5_000, socketTimeout: 15_000 });
   return {
     async send(mail) {
       const info = await transport.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, ...(mail.html ? { html: mail.html } : {}), messageId: mail.messageId });
