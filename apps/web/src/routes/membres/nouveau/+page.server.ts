@@ -36,11 +36,13 @@ export const actions: Actions = {
     const dsiEmail = String(form.get('dsiEmail') ?? '').trim();
     const dsiName = String(form.get('dsiName') ?? '').trim();
     const dsi = dsiEmail || dsiName ? { email: dsiEmail, name: dsiName } : null;
-    const values = { agentCount: form.get('agentCount') ?? '', dsiEmail, dsiName };
+    const values = { agentCount: form.get('agentCount') ?? '', dsiEmail, dsiName, code, name: String(form.get('name') ?? '') };
     try {
+      const name = String(form.get('name') ?? '').trim() || undefined;
+      const population = form.get('population') ? Number(form.get('population')) : undefined;
       const input = kind === 'commune'
         ? { kind: 'commune' as const, inseeCode: code, agentCount, dsi }
-        : { kind: 'epci' as const, siren: code, agentCount, dsi };
+        : { kind: kind === 'other' ? 'other' as const : 'epci' as const, siren: code, name, population, agentCount, dsi };
       const { memberId } = await api(event).members.onboard(input);
       redirect(303, `/membres/${memberId}`);
     } catch (e) {
@@ -49,7 +51,7 @@ export const actions: Actions = {
       if (e.cause instanceof ZodError) {
         for (const issue of e.cause.issues) {
           const path = issue.path.join('.');
-          const key = path === 'dsi.email' ? 'dsiEmail' : path === 'dsi.name' ? 'dsiName' : path === 'agentCount' ? 'agentCount' : 'code';
+          const key = path === 'dsi.email' ? 'dsiEmail' : path === 'dsi.name' ? 'dsiName' : path === 'agentCount' ? 'agentCount' : path === 'name' ? 'name' : 'code';
           fields[key] ??= issue.message;
         }
       }
