@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { isCancellation, proxyActivities } from '@temporalio/workflow';
 import { inviteDsiWorkflowName, type InviteDsiInput, type WorkflowProgress } from '@mutualis/contracts';
 import type { Activities } from '../activities/index.ts';
 import { STEP_RETRY, StepRunner } from './step-runner.ts';
@@ -20,7 +20,9 @@ export async function inviteDsi(input: InviteDsiInput): Promise<WorkflowProgress
       return input.dsi.email;
     }, (email) => `invitation envoyée à ${email}`));
     runner.progress.state = 'completed';
-  } catch {
+  } catch (error) {
+    // Only a cancellation ends the run here; anything else is a bug that must show as a failed run.
+    if (!isCancellation(error)) throw error;
     runner.progress.state = 'cancelled';
   }
   await steps.recordRunState({ syndicateId: input.syndicateId, workflowId, status: runner.progress.state });
