@@ -6,4 +6,5 @@ config(locales.fr());
 export * from './roles.schema.ts';
 export * from './auth.schema.ts';
 export * from './members.schema.ts';
+export * from './catalog.schema.ts';
 export * from './workflows.contract.ts';

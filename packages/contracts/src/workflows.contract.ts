@@ -118,3 +118,69 @@ export interface OffboardMemberInput {
   /** the retention period, in seconds (MEMBER_RETENTION_DAYS × 86,400 in production; seconds in tests) */
   retentionSeconds: number;
 }
+
+// ---------------------------------------------------------------------------------------------
+// provisionSubscription: a member's request for a service — approval (if the offering needs it),
+// then the offering's recipe, one step per resource, then activation
+
+export const provisionSubscriptionWorkflowName = 'provisionSubscription';
+export const provisionWorkflowId = (subscriptionId: string) => `subscription:${subscriptionId}`;
+/** The steps around the recipe's own (one per resource, keyed as the recipe says). */
+export const PROVISION_FIRST_STEP = 'approval';
+export const PROVISION_LAST_STEP = 'activate';
+export const decideSignalName = 'decideSubscription';
+export interface SubscriptionDecision { approved: boolean; reason: string | null; actorUserId: string; ip: string | null }
+
+export interface ProvisionSubscriptionInput {
+  subscriptionId: string;
+  syndicateId: string;
+  memberId: string;
+  requestedBy: { userId: string; ip: string | null };
+  requiresApproval: boolean;
+  /** the offering's recipe when the request was made: the resources to make, in order */
+  recipe: Array<{ key: string; kind: 'postgres-database' | 'oidc-client' | 'app-endpoint' }>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// deprovisionSubscription: a cancelled subscription keeps its data for a grace period, then every
+// resource is removed. Cancelling the run during the grace period keeps everything.
+
+export const deprovisionSubscriptionWorkflowName = 'deprovisionSubscription';
+export const DEPROVISION_STEPS = ['suspend', 'grace', 'remove', 'end'] as const;
+export const deprovisionWorkflowId = (requestId: string) => `deprovision:${requestId}`;
+/** Days a cancelled subscription's data is kept before removal, unless SUBSCRIPTION_GRACE_DAYS says otherwise. */
+export const DEFAULT_SUBSCRIPTION_GRACE_DAYS = 30;
+
+export interface DeprovisionSubscriptionInput {
+  subscriptionId: string;
+  syndicateId: string;
+  memberId: string;
+  requestedBy: { userId: string; ip: string | null };
+  /** the grace period in seconds (SUBSCRIPTION_GRACE_DAYS × 86,400 in production; seconds in tests) */
+  graceSeconds: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// checkResources: "Vérifier" inspects every resource of a subscription (and repairs drift when asked)
+
+export const checkResourcesWorkflowName = 'checkResources';
+export const checkResourcesWorkflowId = (requestId: string) => `check:${requestId}`;
+export interface CheckResourcesInput {
+  subscriptionId: string;
+  syndicateId: string;
+  memberId: string;
+  requestedBy: { userId: string; ip: string | null };
+  repair: boolean;
+}
+export interface ResourceCheck { resourceId: string; key: string; kind: string; state: 'ready' | 'drifted' | 'removed'; problem: string | null; repaired: boolean }
+
+// ---------------------------------------------------------------------------------------------
+// recordDailyUsage: the metering schedule's daily run (usage records the cost allocation reads)
+
+export const recordDailyUsageWorkflowName = 'recordDailyUsage';
+export const USAGE_SCHEDULE_ID = 'usage-metering';
+export interface RecordDailyUsageInput {
+  /** the day to record, 'YYYY-MM-DD' (Paris); default: the day the run starts */
+  day?: string;
+}
+export interface DailyUsageResult { day: string; syndicates: number; subscriptions: number; records: number }
