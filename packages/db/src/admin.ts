@@ -81,7 +81,42 @@ async function grantAppRole(db: Kysely<unknown>): Promise<void> {
     revoke update, delete, truncate on audit_events from ${sql.raw(APP_ROLE)};
     grant usage, select on all sequences in schema public to ${sql.raw(APP_ROLE)};
     grant execute on function auth_find_login(text), auth_find_session(bytea), auth_find_invitation(bytea) to ${sql.raw(APP_ROLE)};
+    grant execute on function platform_syndicate_ids() to ${sql.raw(APP_ROLE)};
   `.execute(db);
+}
+
+/** The role the worker's provisioners use on the hosting cluster: makes databases and their roles, nothing more. */
+export const HOSTING_ROLE = 'mutualis_hosting';
+
+/**
+ * Prepares a PostgreSQL cluster to host members' databases (the platform's own by default): the
+ * hosting role (CREATEDB, CREATEROLE, no superuser), and no CONNECT for PUBLIC on the cluster's
+ * maintenance and platform databases, so that a member's role connects to its own database only.
+ * Returns the hosting role's URL. Needs a superuser connection.
+ */
+export async function ensureHostingRole(adminUrl: string, password: string): Promise<string> {
+  const db = adminDb(adminUrl, false);
+  try {
+    await sql`do $$ begin
+      if not exists (select from pg_roles where rolname = ${sql.lit(HOSTING_ROLE)}) then
+        create role ${sql.raw(HOSTING_ROLE)} login createdb createrole nosuperuser nobypassrls;
+      end if;
+    end $$`.execute(db);
+    await sql`alter role ${sql.raw(HOSTING_ROLE)} with login createdb createrole nosuperuser nobypassrls password ${sql.lit(password)}`.execute(db);
+    const database = (await sql<{ db: string }>`select current_database() as db`.execute(db)).rows[0]!.db;
+    for (const name of new Set(['postgres', database])) {
+      await sql`revoke connect on database ${sql.id(name)} from public`.execute(db);
+    }
+    await sql`grant connect on database postgres to ${sql.raw(HOSTING_ROLE)}`.execute(db);
+    await sql`grant connect on database ${sql.id(database)} to ${sql.raw(APP_ROLE)}, ${sql.raw(OWNER_ROLE)}`.execute(db);
+  } finally {
+    await db.destroy();
+  }
+  const url = new URL(adminUrl);
+  url.username = HOSTING_ROLE;
+  url.password = password;
+  url.pathname = '/postgres';
+  return url.toString();
 }
 
 /** The application role's URL: the admin URL with the app role's credentials. */

@@ -3,6 +3,10 @@ import type {
   SyndicateTable, UserTable, WorkflowRunTable, IdentityGroupTable, InvitationTable, CostShareTable, MailOutboxTable, ActivityEffectTable,
 } from './tables/tenancy.table.ts';
 import type { MemberExportTable } from './tables/member-export.table.ts';
+import type {
+  AppEndpointTable, OfferingPlanTable, OfferingTable, OidcClientTable, PlanPriceTable, ResourceTable, SubscriptionPeriodTable,
+  SubscriptionTable, UsageRecordTable,
+} from './tables/catalog.table.ts';
 
 /** The schema as Kysely sees it (camelCase, mapped to snake_case columns by CamelCasePlugin). */
 export interface Database {
@@ -21,4 +25,13 @@ export interface Database {
   mailOutbox: MailOutboxTable;
   activityEffects: ActivityEffectTable;
   memberExports: MemberExportTable;
+  offerings: OfferingTable;
+  offeringPlans: OfferingPlanTable;
+  planPrices: PlanPriceTable;
+  subscriptions: SubscriptionTable;
+  subscriptionPeriods: SubscriptionPeriodTable;
+  resources: ResourceTable;
+  oidcClients: OidcClientTable;
+  appEndpoints: AppEndpointTable;
+  usageRecords: UsageRecordTable;
 }

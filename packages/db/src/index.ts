@@ -5,3 +5,4 @@ export * from './admin.ts';
 export type * from './tables/tenancy.table.ts';
 export type * from './tables/member-export.table.ts';
 export { sql } from 'kysely';
+export type * from './tables/catalog.table.ts';
