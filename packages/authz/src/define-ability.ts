@@ -39,6 +39,7 @@ export function defineAbilityFor(actor: AbilityActor): AppAbility {
         can(['read', 'create', 'update'], ['Member', 'Subscription', 'Resource', 'AccessGrant', 'Alert', 'WorkflowRun'], inSyndicate);
         can(['read', 'create'], ['User', 'Membership'], inSyndicate);
         can('read', ['Offering', 'AuditEvent'], inSyndicate);
+        can('approve', 'Subscription', inSyndicate);
         break;
       case 'syndicate_finance':
         can('read', ['Syndicate'], { id: syndicateId });

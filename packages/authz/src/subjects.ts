@@ -1,7 +1,8 @@
-import type { MongoAbility } from '@casl/ability';
+import type { ForcedSubject, MongoAbility } from '@casl/ability';
 
 /** The fixed vocabulary of actions and subjects every permission is written in. */
-export const ACTIONS = ['read', 'create', 'update', 'delete', 'manage'] as const;
+/** `approve`: decide on a member's request (a subscription that needs the syndicate's approval). */
+export const ACTIONS = ['read', 'create', 'update', 'delete', 'approve', 'manage'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 export const SUBJECTS = [
@@ -13,4 +14,6 @@ export type Subjects = SubjectName | 'all';
 /** Rule conditions name the camelCase columns of rows: syndicateId, memberId, userId, status (a Member's own id is `id`). */
 export type Conditions = Record<string, string | null>;
 
-export type AppAbility = MongoAbility<[Action, Subjects]>;
+/** A row checked against rule conditions: `asSubject('Subscription', row)`. */
+export type SubjectObject = ForcedSubject<SubjectName>;
+export type AppAbility = MongoAbility<[Action, Subjects | SubjectObject]>;
