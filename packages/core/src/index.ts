@@ -19,3 +19,7 @@ export * from './onboarding/invite-dsi.ts';
 export * from './offboarding/member-archive.ts';
 export * from './offboarding/offboarding.steps.ts';
 export * from './offboarding/offboarding.service.ts';
+export * from './secrets/secret-box.ts';
+export * from './catalog/catalog.service.ts';
+export * from './subscriptions/subscription.steps.ts';
+export * from './subscriptions/subscription.service.ts';

@@ -107,13 +107,7 @@ export function openCostShare(db: Db, input: StepInput & { startsOn: string }): 
   }));
 }
 
-/**
- * 5. The catalog's default offerings for new members. The catalog arrives with the self-service
- * issue; until then no offering is a default one, and the step has nothing to start.
- */
-export async function starterOfferings(_db: Db, _input: StepInput): Promise<Array<{ offeringId: string; planId: string }>> {
-  return [];
-}
+// 5. Starter services: createStarterSubscriptions (subscriptions/subscription.steps.ts).
 
 /** 6. Active: the member is live; the syndicate's operators are told by mail (returns the mails to send). */
 export function activateMember(db: Db, input: StepInput): Promise<{ outboxIds: string[] }> {

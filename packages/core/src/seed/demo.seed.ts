@@ -3,6 +3,7 @@ import type { Db } from '@mutualis/db';
 import { hashPassword } from '../auth/password.ts';
 import { memberSearchText } from '../members/member.service.ts';
 import { referenceCommune } from '../reference/communes.reference.ts';
+import { seedCatalog } from './catalog.seed.ts';
 
 export const DEMO_SYNDICATE = { slug: 'demo', name: 'Syndicat numérique de démonstration' } as const;
 export const DEMO_PASSWORD = 'Mutualis-demo-2026';
@@ -75,6 +76,7 @@ export async function seedDemo(db: Db): Promise<{ syndicateId: string; accounts:
         .where((eb) => (memberId ? eb('memberId', '=', memberId) : eb('memberId', 'is', null))).executeTakeFirst();
       if (!has) await tx.insertInto('memberships').values({ syndicateId: syndicate.id, userId: user.id, memberId, role: account.role }).execute();
     }
+    await seedCatalog(tx, syndicate.id);
     return { syndicateId: syndicate.id, accounts };
   });
 }

@@ -1,1 +1,2 @@
 export * from './demo.seed.ts';
+export * from './catalog.seed.ts';
