@@ -55,16 +55,19 @@ export function stopStaleProcess(pidFile: string, what: string, signal: NodeJS.S
 }
 
 /** Secrets a developer machine generates once and keeps under .data/ (never committed). */
-export function devSecrets(): { appDbPassword: string; secretKey: string; pgPassword: string } {
+export interface DevSecrets { appDbPassword: string; secretKey: string; pgPassword: string; hostingDbPassword: string }
+export function devSecrets(): DevSecrets {
   const file = path.join(DATA, 'dev-secrets.json');
   mkdirSync(DATA, { recursive: true });
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  const secrets = {
-    appDbPassword: randomBytes(18).toString('base64url'),
-    secretKey: randomBytes(32).toString('base64'),
-    pgPassword: randomBytes(18).toString('base64url'),
+  const kept: Partial<DevSecrets> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  // A secret added by a later version is generated once and kept with the others.
+  const secrets: DevSecrets = {
+    appDbPassword: kept.appDbPassword ?? randomBytes(18).toString('base64url'),
+    secretKey: kept.secretKey ?? randomBytes(32).toString('base64'),
+    pgPassword: kept.pgPassword ?? randomBytes(18).toString('base64url'),
+    hostingDbPassword: kept.hostingDbPassword ?? randomBytes(18).toString('base64url'),
   };
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (Object.keys(kept).length !== Object.keys(secrets).length) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
 

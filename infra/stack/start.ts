@@ -24,7 +24,7 @@ try {
   const postgres = await startPostgres('pg', Number(process.env.MUTUALIS_PG_PORT ?? 54320));
   started.push(postgres);
   const adminUrl = process.env.DATABASE_URL ? postgres.serverUrl : await ensureDatabase(postgres.serverUrl, 'mutualis', false);
-  const { appUrl, demo } = await prepareDatabase(adminUrl, secrets.appDbPassword, true);
+  const { appUrl, hostingUrl, demo } = await prepareDatabase(adminUrl, { app: secrets.appDbPassword, hosting: secrets.hostingDbPassword }, true);
   const temporal = await startTemporal({ port: 7233, uiPort: 8233, dbFile: path.join(DATA, 'temporal', 'dev.db') });
   started.push(temporal);
   // Mail: the configured relay, else the local sink whose messages the dev outbox page shows.
@@ -34,7 +34,7 @@ try {
   const apps = await startApps({
     ...process.env, NODE_ENV: 'production', PORT: String(port), ORIGIN: origin,
     // Local only unless HOST says otherwise: the dev outbox shows invitation links.
-    HOST: process.env.HOST ?? '127.0.0.1', APP_DATABASE_URL: appUrl,
+    HOST: process.env.HOST ?? '127.0.0.1', APP_DATABASE_URL: appUrl, HOSTING_DATABASE_URL: hostingUrl,
     TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE ?? 'default',
     MUTUALIS_SECRET_KEY: process.env.MUTUALIS_SECRET_KEY ?? secrets.secretKey,
     SMTP_URL: process.env.SMTP_URL ?? sink!.url, ...(sink ? { MUTUALIS_DEV_OUTBOX: sink.outboxDir } : {}),

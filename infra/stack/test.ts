@@ -24,7 +24,7 @@ try {
   const postgres = await startPostgres('pg-test', Number(process.env.MUTUALIS_TEST_PG_PORT ?? 54330));
   started.push(postgres);
   const adminUrl = await ensureDatabase(postgres.serverUrl, 'mutualis_test', true);
-  const { appUrl } = await prepareDatabase(adminUrl, secrets.appDbPassword, false);
+  const { appUrl, hostingUrl } = await prepareDatabase(adminUrl, { app: secrets.appDbPassword, hosting: secrets.hostingDbPassword }, false);
   const temporal = await startTemporal({ port: Number(process.env.MUTUALIS_TEST_TEMPORAL_PORT ?? 7244), uiPort: null, dbFile: null });
   started.push(temporal);
   const outbox = path.join(DATA, 'outbox-test');
@@ -35,7 +35,7 @@ try {
   const port = Number(process.env.MUTUALIS_TEST_WEB_PORT ?? 3100);
   const env: NodeJS.ProcessEnv = {
     ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ORIGIN: `http://localhost:${port}`,
-    DATABASE_URL: adminUrl, APP_DATABASE_URL: appUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default',
+    DATABASE_URL: adminUrl, APP_DATABASE_URL: appUrl, HOSTING_DATABASE_URL: hostingUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default',
     MUTUALIS_SECRET_KEY: secrets.secretKey, WEB_URL: `http://localhost:${port}`,
     SMTP_URL: sink.url, MUTUALIS_DEV_OUTBOX: sink.outboxDir,
   };

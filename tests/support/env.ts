@@ -8,6 +8,8 @@ export interface TestEnv {
   databaseUrl: string;
   /** URL of the non-superuser application role (mutualis_app) on the same database. */
   appDatabaseUrl: string;
+  /** URL of the hosting role (CREATEDB, CREATEROLE) on the cluster that hosts members' databases. */
+  hostingDatabaseUrl: string;
   /** host:port of a real Temporal server. */
   temporalAddress: string;
   temporalNamespace: string;
@@ -16,6 +18,7 @@ export interface TestEnv {
 const HELP: Record<string, string> = {
   DATABASE_URL: 'the superuser postgres:// URL of a migrated test database',
   APP_DATABASE_URL: 'the postgres:// URL of the application role mutualis_app on that database',
+  HOSTING_DATABASE_URL: 'the postgres:// URL of the hosting role mutualis_hosting (members\' databases)',
   TEMPORAL_ADDRESS: 'host:port of a Temporal server (namespace "default")',
 };
 
@@ -31,6 +34,7 @@ export function testEnv(): TestEnv {
   cached = {
     databaseUrl: process.env.DATABASE_URL!,
     appDatabaseUrl: process.env.APP_DATABASE_URL!,
+    hostingDatabaseUrl: process.env.HOSTING_DATABASE_URL!,
     temporalAddress: process.env.TEMPORAL_ADDRESS!,
     temporalNamespace: process.env.TEMPORAL_NAMESPACE || 'default',
   };

@@ -71,7 +71,7 @@ export function spawnWorkerProcess(taskQueue: string, smtpUrl: string): WorkerPr
     cwd: path.join(ROOT, 'apps/worker'),
     env: {
       ...process.env, APP_DATABASE_URL: env.appDatabaseUrl, TEMPORAL_ADDRESS: env.temporalAddress, TEMPORAL_NAMESPACE: env.temporalNamespace,
-      TEMPORAL_TASK_QUEUE: taskQueue, SMTP_URL: smtpUrl, ORIGIN: TEST_ORIGIN, NODE_ENV: 'production',
+      TEMPORAL_TASK_QUEUE: taskQueue, SMTP_URL: smtpUrl, ORIGIN: TEST_ORIGIN, NODE_ENV: 'production', USAGE_SCHEDULE_ID: `usage-${taskQueue}`,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

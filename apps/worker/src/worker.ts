@@ -1,6 +1,8 @@
+import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { recordDailyUsageWorkflowName, USAGE_SCHEDULE_ID } from '@mutualis/contracts';
 import { createDb, type Db } from '@mutualis/db';
-import { createMailer } from '@mutualis/provisioners';
+import { createMailer, createPostgresDatabaseProvisioner, type PostgresDatabaseProvisioner } from '@mutualis/provisioners';
 import type { MailSender } from '@mutualis/core';
 import { createActivities } from '@mutualis/workflows/activities';
 import { workflowsPath } from '@mutualis/workflows';
@@ -13,18 +15,47 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-export interface RunningWorker { worker: Worker; db: Db; connection: NativeConnection; run: Promise<void> }
+export interface RunningWorker { worker: Worker; db: Db; hosting: PostgresDatabaseProvisioner; connection: NativeConnection; run: Promise<void> }
 
-/** Connects to Temporal and the database and starts polling the task queue. */
+/**
+ * Connects to Temporal, the platform database and the hosting cluster, and starts polling the
+ * task queue. The returned `run` settles once the worker has shut down and its connections to
+ * the hosting cluster are closed.
+ */
 export async function startWorker(env: WorkerEnv, options: { db?: Db; mailer?: MailSender; identity?: string } = {}): Promise<RunningWorker> {
   const db = options.db ?? createDb(env.APP_DATABASE_URL, { max: 5, applicationName: 'mutualis-worker' });
   const mailer = options.mailer ?? createMailer(env.SMTP_URL, env.MAIL_FROM);
+  const hosting = createPostgresDatabaseProvisioner(env.HOSTING_DATABASE_URL);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ db, mailer, secretKey: env.MUTUALIS_SECRET_KEY, origin: env.ORIGIN }),
+    activities: createActivities({ db, mailer, secretKey: env.MUTUALIS_SECRET_KEY, origin: env.ORIGIN, hosting, baseDomain: env.HOSTING_BASE_DOMAIN }),
     ...(options.identity ? { identity: options.identity } : {}),
   });
-  return { worker, db, connection, run: worker.run() };
+  const run = worker.run().finally(() => hosting.close());
+  return { worker, db, hosting, connection, run };
+}
+
+/**
+ * The usage-metering Schedule: `recordDailyUsage` every day at 23:30 Paris time on this task
+ * queue (one run at a time, a missed day caught up within 24 hours). Creating it again updates it,
+ * so every worker start leaves exactly one schedule pointing at the current queue.
+ */
+export async function ensureUsageSchedule(connection: NativeConnection, env: Pick<WorkerEnv, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>, scheduleId = USAGE_SCHEDULE_ID) {
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const options = {
+    scheduleId,
+    spec: { calendars: [{ hour: 23, minute: 30 }], timezone: 'Europe/Paris' },
+    action: { type: 'startWorkflow' as const, workflowType: recordDailyUsageWorkflowName, args: [{}], taskQueue: env.TEMPORAL_TASK_QUEUE, workflowId: `usage:${scheduleId}` },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+  };
+  try {
+    return await client.schedule.create(options);
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    const handle = client.schedule.getHandle(scheduleId);
+    await handle.update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: { ...previous.policies, ...options.policies } }));
+    return handle;
+  }
 }

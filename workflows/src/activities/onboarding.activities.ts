@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { BulkOnboardInput, OnboardMemberInput } from '@mutualis/contracts';
 import {
   activateMember, compensateOnboarding, createDsiInvitation, createIdentityOrganisation, openCostShare, recordRunState,
-  registerEpciMembers, registerMember, sendQueuedMail, starterOfferings, StepRefusedError, type MailSender,
+  createStarterSubscriptions, registerEpciMembers, registerMember, sendQueuedMail, StepRefusedError, type MailSender,
 } from '@mutualis/core';
 import type { Db } from '@mutualis/db';
 
@@ -28,7 +28,8 @@ export function createOnboardingActivities({ db, mailer, secretKey, origin }: On
     createDsiInvitation: (a: StepArgs & { dsi: { email: string; name: string } }) => refusalsAreFinal(() => createDsiInvitation(db, { ...a, secretKey })),
     sendMail: (a: { syndicateId: string; outboxId: string }) => sendQueuedMail(db, { mailer, secretKey, origin }, a.syndicateId, a.outboxId),
     openCostShare: (a: StepArgs & { startsOn: string }) => refusalsAreFinal(() => openCostShare(db, a)),
-    starterOfferings: (a: StepArgs) => starterOfferings(db, a),
+    /** Creates the subscriptions to the catalog's default offerings (the workflow starts their provisioning runs). */
+    starterOfferings: (a: StepArgs) => refusalsAreFinal(() => createStarterSubscriptions(db, a)),
     activateMember: (a: StepArgs) => refusalsAreFinal(() => activateMember(db, a)),
     compensateOnboarding: (a: StepArgs & { cancelledBy: string | null; undo: string[] }) => compensateOnboarding(db, a),
     registerEpciMembers: (a: BulkOnboardInput & { workflowId: string }) => registerEpciMembers(db, a),

@@ -4,3 +4,7 @@ export { onboardEpciCommunes } from './onboard-epci-communes.workflow.ts';
 export { inviteDsi } from './invite-dsi.workflow.ts';
 export { offboardMember } from './offboard-member.workflow.ts';
 export { noopWorkflow } from './noop.workflow.ts';
+export { provisionSubscription } from './provision-subscription.workflow.ts';
+export { deprovisionSubscription } from './deprovision-subscription.workflow.ts';
+export { checkResources } from './check-resources.workflow.ts';
+export { recordDailyUsage } from './record-daily-usage.workflow.ts';

@@ -1,7 +1,8 @@
-import { ActivityCancellationType, CancellationScope, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
-import { ONBOARD_STEPS, onboardMemberWorkflowName, type OnboardMemberInput, type WorkflowProgress } from '@mutualis/contracts';
+import { ActivityCancellationType, CancellationScope, getExternalWorkflowHandle, isCancellation, patched, proxyActivities, startChild } from '@temporalio/workflow';
+import { ONBOARD_STEPS, onboardMemberWorkflowName, provisionWorkflowId, type OnboardMemberInput, type WorkflowProgress } from '@mutualis/contracts';
 import type { Activities } from '../activities/index.ts';
-import { STEP_RETRY, StepRunner } from './step-runner.ts';
+import { cancelSignal, STEP_RETRY, StepRunner } from './step-runner.ts';
+import { provisionSubscription } from './provision-subscription.workflow.ts';
 
 // Technical errors (database, SMTP down) retry with backoff, then the run waits for a person.
 // 30 s per attempt, not less, for real SMTP relays: connecting and the greeting may take 10 s each
@@ -28,6 +29,7 @@ export async function onboardMember(input: OnboardMemberInput): Promise<Workflow
   const steps = patched(WAIT_FOR_STEP_ON_CANCEL) ? waitingSteps : stepsBeforeWaiting;
   const workflowId = runner.progress.workflowId;
   const args = { memberId: input.memberId, syndicateId: input.syndicateId, requestedBy: input.requestedBy, workflowId };
+  const startedChildren: string[] = [];
   try {
     await runner.scope.run(async () => {
       await runner.run('register', () => steps.registerMember(args), (r) => r.name);
@@ -43,9 +45,18 @@ export async function onboardMember(input: OnboardMemberInput): Promise<Workflow
         runner.skip('invite', 'aucun DSI indiqué : à inviter plus tard');
       }
       await runner.run('costShare', () => steps.openCostShare({ ...args, startsOn: input.startsOn }), (r) => `à partir du ${r.startsOn}`);
-      const offerings = await runner.run('starterServices', () => steps.starterOfferings(args), (list) => (list.length === 0 ? 'aucun service par défaut au catalogue' : `${list.length} service(s)`));
-      // Each starter service will be provisioned by its own child workflow once the catalog exists.
-      void offerings;
+      const starters = await runner.run('starterServices', () => steps.starterOfferings(args),
+        (list) => (list.length === 0 ? 'aucun service par défaut au catalogue' : `${list.length} service(s) : ${list.map((s) => s.offeringName).join(', ')}`));
+      // Each starter service is provisioned by its own run, which outlives this one.
+      for (const starter of starters) {
+        const childId = provisionWorkflowId(starter.subscriptionId);
+        if (startedChildren.includes(childId)) continue;
+        await startChild(provisionSubscription, {
+          workflowId: childId, parentClosePolicy: 'ABANDON',
+          args: [{ subscriptionId: starter.subscriptionId, syndicateId: input.syndicateId, memberId: input.memberId, requestedBy: input.requestedBy, requiresApproval: false, recipe: starter.recipe }],
+        });
+        startedChildren.push(childId);
+      }
       await runner.run('activate', async () => {
         const { outboxIds } = await steps.activateMember(args);
         for (const outboxId of outboxIds) await steps.sendMail({ syndicateId: input.syndicateId, outboxId });
@@ -62,6 +73,10 @@ export async function onboardMember(input: OnboardMemberInput): Promise<Workflow
       // Every step that started, not only the done ones: a step interrupted between its activities
       // (the DSI's account and invitation made, their mail still retrying) has effects to undo too.
       const undo = runner.progress.steps.filter((s) => s.attempts > 0 && s.state !== 'skipped').map((s) => s.key);
+      // Starter services already under way are cancelled too: each removes what it made.
+      for (const childId of startedChildren) {
+        await getExternalWorkflowHandle(childId).signal(cancelSignal, { actorUserId: runner.progress.cancelledBy ?? input.requestedBy.userId });
+      }
       await cleanup.compensateOnboarding({ ...args, cancelledBy: runner.progress.cancelledBy, undo });
       for (const step of runner.progress.steps) {
         if (undo.includes(step.key) && COMPENSATED.includes(step.key)) step.state = 'compensated';

@@ -58,30 +58,45 @@ export class StepRunner {
 
   /** Runs one step until it succeeds, waiting for a person after each failure. */
   async run<T>(key: string, work: () => Promise<T>, describe?: (result: T) => string | null): Promise<T> {
-    const step = this.step(key);
     for (;;) {
-      step.state = 'running';
-      step.startedAt = new Date().toISOString();
-      step.endedAt = null;
-      step.attempts += 1;
       try {
-        const result = await work();
-        step.state = 'done';
-        step.error = null;
-        step.note = describe ? describe(result) : null;
-        step.endedAt = new Date().toISOString();
-        return result;
+        return await this.attempt(key, work, describe);
       } catch (error) {
         if (isCancellation(error)) throw error;
-        step.state = 'failed';
-        step.error = plainMessage(error);
-        step.endedAt = new Date().toISOString();
-        this.progress.state = 'waiting';
-        this.retryRequested = false;
-        await condition(() => this.retryRequested);
-        this.progress.state = 'running';
+        await this.waitForRetry();
       }
     }
+  }
+
+  /** Runs one step once: done, or failed (with its error in plain words) and rethrown. */
+  async attempt<T>(key: string, work: () => Promise<T>, describe?: (result: T) => string | null): Promise<T> {
+    const step = this.step(key);
+    step.state = 'running';
+    step.startedAt = new Date().toISOString();
+    step.endedAt = null;
+    step.attempts += 1;
+    try {
+      const result = await work();
+      step.state = 'done';
+      step.error = null;
+      step.note = describe ? describe(result) : null;
+      step.endedAt = new Date().toISOString();
+      return result;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      step.state = 'failed';
+      step.error = plainMessage(error);
+      step.endedAt = new Date().toISOString();
+      throw error;
+    }
+  }
+
+  /** The run waits for a person: a `retryStep` signal resumes it, a `cancelRun` cancels it. */
+  async waitForRetry(): Promise<void> {
+    this.progress.state = 'waiting';
+    this.retryRequested = false;
+    await condition(() => this.retryRequested);
+    this.progress.state = 'running';
   }
 
   skip(key: string, note: string): void {
