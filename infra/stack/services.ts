@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DATA = path.join(ROOT, '.data');
+/** Where the local stacks keep their data (MUTUALIS_DATA, default .data/ in the checkout). */
+export const DATA = process.env.MUTUALIS_DATA ? path.resolve(process.env.MUTUALIS_DATA) : path.join(ROOT, '.data');
 
 export function log(message: string): void {
   process.stderr.write(`\x1b[1;34m[mutualis]\x1b[0m ${message}\n`);

@@ -4,6 +4,7 @@ import { ROLES, isSyndicateRole, isValidSiren, type Role } from '@mutualis/contr
 import { authenticate, hashPassword, login, memberSearchText, type Actor, type LoginResult } from '@mutualis/core';
 import type { MemberStatus } from '@mutualis/contracts';
 import { temporalClient } from '@mutualis/temporal';
+import { seedCatalog } from '@mutualis/core/seed';
 import { appDb, ownerDb } from './db.ts';
 import { testEnv } from './env.ts';
 
@@ -14,6 +15,8 @@ export interface CommuneSpec { name?: string; population?: number; status?: Memb
 export interface TenantOptions {
   /** How many communes, or their names/populations; default 2. */
   communes?: number | CommuneSpec[];
+  /** Load the demo catalog (offerings, plans, prices) into the syndicate. */
+  catalog?: boolean;
 }
 
 /** A session cookie that records what the procedures did with it. */
@@ -35,6 +38,8 @@ export interface TestTenant {
   /** The client IP every request of this tenant comes from (distinct per tenant: throttling counts per IP). */
   ip: string;
   members: TestMember[];
+  /** With `catalog`: offering id and plan ids by offering slug (e.g. `fichiers`). */
+  offerings: Record<string, { id: string; plans: Record<string, string> }>;
   /** One user per role; commune roles belong to members[0]; the external provider has no membership. */
   users: Record<Role, TestUser>;
   addUser(role: Role, memberId: string | null): Promise<TestUser>;
@@ -125,10 +130,18 @@ export async function createTenant(options: TenantOptions = {}): Promise<TestTen
     users[role] = await addUser(role, isSyndicateRole(role) || role === 'external_provider' ? null : members[0]?.id ?? null);
   }
 
+  const offerings: TestTenant['offerings'] = {};
+  if (options.catalog) {
+    await seedCatalog(owner, syndicate.id);
+    const plans = await owner.selectFrom('offerings').innerJoin('offeringPlans', 'offeringPlans.offeringId', 'offerings.id')
+      .select(['offerings.id', 'offerings.slug', 'offeringPlans.id as planId', 'offeringPlans.code']).where('offerings.syndicateId', '=', syndicate.id).execute();
+    for (const p of plans) (offerings[p.slug] ??= { id: p.id, plans: {} }).plans[p.code] = p.planId;
+  }
+
   const meta = { ip, userAgent: `mutualis-tests/${tag}` };
   const userOf = (who: Role | TestUser) => (typeof who === 'string' ? users[who] : who);
   const tenant: TestTenant = {
-    syndicateId: syndicate.id, slug: syndicate.slug, name: syndicate.name, tag, password, ip, members, users, addUser,
+    syndicateId: syndicate.id, slug: syndicate.slug, name: syndicate.name, tag, password, ip, members, offerings, users, addUser,
     login: (who) => login(appDb(), { email: userOf(who).email, password }, meta),
     actorFor: async (who) => (await tenant.login(who)).actor,
     async openSession(who) {
@@ -144,11 +157,14 @@ export async function createTenant(options: TenantOptions = {}): Promise<TestTen
     },
     caller(actor, token) {
       const cookie = recordingCookie(token);
-      return { caller: createCaller({ db: appDb(), actor, meta, sessionCookie: cookie, temporal: testTemporal }), cookie };
+      return { caller: createCaller({ db: appDb(), actor, meta, sessionCookie: cookie, temporal: testTemporal, settings: TEST_SETTINGS }), cookie };
     },
   };
   return tenant;
 }
+
+/** The API's settings in tests: the stack's secret key, the default grace period. */
+export const TEST_SETTINGS = { secretKey: process.env.MUTUALIS_SECRET_KEY, subscriptionGraceDays: 30 };
 
 /** The tests' Temporal client (the real server of the test stack), connected on first use. */
 export function testTemporal() {

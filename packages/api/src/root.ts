@@ -2,11 +2,15 @@ import { router, createCallerFactory } from './trpc.ts';
 import { authRouter } from './routers/auth.router.ts';
 import { membersRouter } from './routers/members.router.ts';
 import { workflowsRouter } from './routers/workflows.router.ts';
+import { catalogRouter } from './routers/catalog.router.ts';
+import { subscriptionsRouter } from './routers/subscriptions.router.ts';
 
 export const appRouter = router({
   auth: authRouter,
   members: membersRouter,
   workflows: workflowsRouter,
+  catalog: catalogRouter,
+  subscriptions: subscriptionsRouter,
 });
 export type AppRouter = typeof appRouter;
 export const createCaller = createCallerFactory(appRouter);

@@ -27,6 +27,10 @@ export interface Context {
 export interface ApiSettings {
   /** How many days a departing member's data is kept before erasure (MEMBER_RETENTION_DAYS, default 90). */
   memberRetentionDays?: number;
+  /** How many days a cancelled subscription keeps its data before removal (SUBSCRIPTION_GRACE_DAYS, default 30). */
+  subscriptionGraceDays?: number;
+  /** The key secrets are encrypted with (MUTUALIS_SECRET_KEY); needed to show a secret to its DSI. */
+  secretKey?: string;
 }
 
 /** What a procedure does to which subject: declared on every procedure, checked in middleware. */

@@ -20,6 +20,20 @@ export interface SubscriptionDeps {
   baseDomain: string;
 }
 
+/**
+ * Heartbeats every 5 s while `work` runs, so that a worker that dies mid-step is noticed within the
+ * workflow's 20 s heartbeat timeout (and the step retried elsewhere), not at the end of the attempt.
+ */
+async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  heartbeat();
+  const timer = setInterval(() => heartbeat(), 5_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** A resource as its provisioner names it, from what the platform recorded. */
 interface ResourceRef { kind: ResourceKind; externalId: string; memberId: string; subscriptionId: string; syndicateId: string; hostname?: string; label?: string; secret?: string | null }
 
@@ -92,24 +106,23 @@ export function createSubscriptionActivities({ db, secretKey, hosting, baseDomai
     markSubscriptionFailed: (a: SubscriptionStepInput & { error: string }) => markProvisioningFailed(db, a),
 
     /** One step of the recipe. Idempotent: a retry (or a worker killed half-way) finds the same name and secret. */
-    provisionResource: (a: SubscriptionStepInput & { key: string; kind: ResourceKind }) => refusalsAreFinal(() => provisionerRefusalsAreFinal(async () => {
+    provisionResource: (a: SubscriptionStepInput & { key: string; kind: ResourceKind }) => heartbeating(() => refusalsAreFinal(() => provisionerRefusalsAreFinal(async () => {
       const prepared = await prepareResource(db, { ...a, secretKey, baseDomain });
       const details = await ensure(refOf(a, prepared));
       await markResourceReady(db, { syndicateId: a.syndicateId, resourceId: prepared.resourceId, details });
       return { externalId: prepared.externalId, url: typeof details.url === 'string' ? details.url : null };
-    })),
+    }))),
 
     /** Removes every resource of the subscription that still exists, newest first. Idempotent. */
-    removeSubscriptionResources: async (a: SubscriptionStepInput) => {
+    removeSubscriptionResources: (a: SubscriptionStepInput) => heartbeating(async () => {
       const removed: string[] = [];
       for (const r of await liveResources(db, a)) {
-        await remove({ ...r, syndicateId: a.syndicateId, ...(r.kind === 'oidc-client' ? {} : {}) });
+        await remove({ ...r, syndicateId: a.syndicateId });
         await markResourceRemoved(db, { syndicateId: a.syndicateId, resourceId: r.id });
         removed.push(r.key);
-        heartbeat(r.key);
       }
       return { removed };
-    },
+    }),
 
     activateSubscription: (a: SubscriptionStepInput) => refusalsAreFinal(() => activateSubscription(db, a)),
     cancelSubscriptionRequest: (a: SubscriptionStepInput & { cancelledBy: string | null }) => cancelSubscriptionRequest(db, a),

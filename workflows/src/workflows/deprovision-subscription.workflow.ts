@@ -6,6 +6,10 @@ import { STEP_RETRY, StepRunner } from './step-runner.ts';
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes', retry: STEP_RETRY, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
+// Steps that touch the provisioners heartbeat: a worker killed mid-step is replaced within 20 s.
+const resourceSteps = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes', heartbeatTimeout: '20 seconds', retry: STEP_RETRY, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
 const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumInterval: '30 seconds' } });
 
 const parisDateTime = (ms: number) => new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' }).format(new Date(ms));
@@ -30,7 +34,7 @@ export async function deprovisionSubscription(input: DeprovisionSubscriptionInpu
         await sleep(Math.max(0, until - Date.now()));
         return until;
       }, (t) => `délai de grâce terminé le ${parisDateTime(t)}`);
-      await runner.run('remove', () => steps.removeSubscriptionResources(args), (r) => `${r.removed.length} ressource(s) supprimée(s)`);
+      await runner.run('remove', () => resourceSteps.removeSubscriptionResources(args), (r) => `${r.removed.length} ressource(s) supprimée(s)`);
       await runner.run('end', () => steps.endSubscription(args), (r) => `abonnement terminé le ${r.endedOn}`);
     });
     runner.progress.state = 'completed';

@@ -11,7 +11,13 @@ import { STEP_RETRY, StepRunner } from './step-runner.ts';
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes', retry: STEP_RETRY, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
+// Steps that touch the provisioners heartbeat: a worker killed mid-step is replaced within 20 s.
+const resourceSteps = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes', heartbeatTimeout: '20 seconds', retry: STEP_RETRY, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
 const cleanup = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: { maximumInterval: '30 seconds' } });
+// Removal retries until it succeeds: nothing is left orphaned.
+const resourceCleanup = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '20 seconds', retry: { maximumInterval: '30 seconds' } });
 
 export const decideSignal = defineSignal<[SubscriptionDecision]>(decideSignalName);
 
@@ -38,7 +44,7 @@ export async function provisionSubscription(input: ProvisionSubscriptionInput): 
   setHandler(decideSignal, (d) => { decision ??= d; });
 
   const removeAll = async () => {
-    await steps.removeSubscriptionResources(args);
+    await resourceCleanup.removeSubscriptionResources(args);
     for (const key of keys) {
       const step = runner.step(key);
       if (step.state === 'done') step.state = 'compensated';
@@ -67,7 +73,7 @@ export async function provisionSubscription(input: ProvisionSubscriptionInput): 
         try {
           await steps.markSubscriptionProvisioning(args);
           for (const resource of input.recipe) {
-            await runner.attempt(resource.key, () => steps.provisionResource({ ...args, key: resource.key, kind: resource.kind }), KIND_NOTE[resource.kind]);
+            await runner.attempt(resource.key, () => resourceSteps.provisionResource({ ...args, key: resource.key, kind: resource.kind }), KIND_NOTE[resource.kind]);
           }
           break;
         } catch (error) {
@@ -92,7 +98,7 @@ export async function provisionSubscription(input: ProvisionSubscriptionInput): 
     if (!isCancellation(error)) throw error;
     // Compensation runs even though the run is cancelled: every resource made goes, the request ends.
     await CancellationScope.nonCancellable(async () => {
-      await cleanup.removeSubscriptionResources(args);
+      await resourceCleanup.removeSubscriptionResources(args);
       for (const step of runner.progress.steps) {
         if (keys.includes(step.key) && step.state === 'done') step.state = 'compensated';
         else if (step.state === 'running' || step.state === 'failed' || step.state === 'pending') step.state = 'skipped';

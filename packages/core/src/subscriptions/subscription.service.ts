@@ -259,6 +259,22 @@ export async function cancelSubscription(db: Db, temporal: Client, actor: Actor,
 }
 
 /**
+ * Takes back a cancellation during its grace period: the `deprovisionSubscription` run is
+ * cancelled, and its compensation puts the subscription back in service with everything kept.
+ */
+export async function keepSubscriptionAfterCancel(db: Db, temporal: Client, actor: Actor, id: string): Promise<{ workflowId: string }> {
+  return withTenant(db, actor.tenant, async (tx) => {
+    const sub = await subscriptionFor(tx, actor, id, 'update');
+    const run = await tx.selectFrom('workflowRuns').select('workflowId').where('subjectId', '=', sub.id)
+      .where('workflowType', '=', deprovisionSubscriptionWorkflowName).where('status', '=', 'running').executeTakeFirst();
+    if (!run || sub.status !== 'deprovisioning') throw new ValidationError('id', "Cet abonnement n'est pas en cours de résiliation : il n'y a rien à annuler.");
+    await temporal.workflow.getHandle(run.workflowId).signal(cancelSignalName, { actorUserId: actor.userId });
+    await appendAudit(tx, { syndicateId: actor.syndicateId, memberId: sub.memberId, actorUserId: actor.userId, action: 'subscription.cancellation_withdrawn', subjectType: 'Subscription', subjectId: sub.id, ip: actor.ip });
+    return { workflowId: run.workflowId };
+  });
+}
+
+/**
  * Moves an active subscription to another plan of the same offering (or other quantities) from
  * today: the current billing period closes yesterday, the new one opens today.
  */

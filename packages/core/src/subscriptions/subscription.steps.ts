@@ -35,7 +35,8 @@ async function subscriptionOf(tx: Tx, id: string) {
     .select(['subscriptions.id', 'subscriptions.status', 'subscriptions.memberId', 'subscriptions.planId', 'subscriptions.seats', 'subscriptions.storageGb',
       'offerings.slug', 'offerings.nameFr as offeringName', 'members.name as memberName', 'members.kind as memberKind', 'members.inseeCode'])
     .where('subscriptions.id', '=', id).forUpdate(['subscriptions']).executeTakeFirst();
-  if (!row) throw new StepRefusedError("Cet abonnement n'existe plus : le déroulement ne peut pas continuer. Annulez-le.");
+  // Retryable: the request's transaction commits just after it starts the run, which may be first.
+  if (!row) throw new Error("Cet abonnement est introuvable (pas encore enregistré, ou supprimé) : le déroulement ne peut pas continuer.");
   return row;
 }
 

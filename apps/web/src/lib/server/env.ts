@@ -7,6 +7,9 @@ const schema = z.object({
   ORIGIN: z.string().url().optional(),
   MEMBER_RETENTION_DAYS: z.string().regex(/^\d{1,4}$/, { error: 'MEMBER_RETENTION_DAYS must be a whole number of days (how long a departing member\'s data is kept before erasure).' })
     .default('90').transform(Number),
+  SUBSCRIPTION_GRACE_DAYS: z.string().regex(/^\d{1,4}$/, { error: 'SUBSCRIPTION_GRACE_DAYS must be a whole number of days (how long a cancelled subscription keeps its data).' })
+    .default('30').transform(Number),
+  MUTUALIS_SECRET_KEY: z.string().refine((v) => Buffer.from(v, 'base64').length >= 32, { error: 'MUTUALIS_SECRET_KEY must be a base64 key of at least 32 bytes (openssl rand -base64 32), the same as the worker\'s.' }),
 });
 
 let cached: z.infer<typeof schema> | undefined;
