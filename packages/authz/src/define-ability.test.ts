@@ -107,6 +107,13 @@ describe.each(ROLES)('%s', (role) => {
 });
 
 describe('rules that are not about the tenant', () => {
+  it('only the syndicate\'s admin and operators decide on a subscription request, and only in their syndicate', () => {
+    const request = (syndicateId: string, memberId: string) => subject('Subscription', { syndicateId, memberId, status: 'requested' }) as never;
+    const deciders = ROLES.filter((role) => abilityOf(role).can('approve', request(S, M1)));
+    expect(deciders).toEqual(['syndicate_admin', 'syndicate_operator']);
+    for (const role of deciders) expect(abilityOf(role).can('approve', request(F, MF)), role).toBe(false);
+  });
+
   it('a commune agent reads only the active subscriptions of its commune', () => {
     const agent = abilityOf('commune_agent');
     expect(agent.can('read', subject('Subscription', { syndicateId: S, memberId: M1, status: 'active' }) as never)).toBe(true);

@@ -45,3 +45,17 @@ export const revealedUrl = (values: Array<{ name: string; value: string }>) => {
   url.port = hosting.port;
   return url.toString();
 };
+
+/** An offering of the tenant's own with the given recipe (one plan, 100 € a year), for tests that need a recipe of their choosing. */
+export async function addOffering(syndicateId: string, slug: string, recipe: Array<{ key: string; kind: string }>, requiresApproval = false) {
+  const owner = superuserDb();
+  const offering = await owner.insertInto('offerings').values({
+    syndicateId, slug, kind: 'application', nameFr: `Service ${slug}`, nameEn: `Service ${slug}`, descriptionFr: 'Service de test.',
+    descriptionEn: 'Test service.', requiresApproval, isDefault: false, recipe: JSON.stringify(recipe),
+  }).returning('id').executeTakeFirstOrThrow();
+  const plan = await owner.insertInto('offeringPlans').values({ syndicateId, offeringId: offering.id, code: 'std', nameFr: 'Standard', nameEn: 'Standard' }).returning('id').executeTakeFirstOrThrow();
+  await owner.insertInto('planPrices').values({ syndicateId, planId: plan.id, effectiveFrom: '2026-01-01', annualFixedCents: 10_000, perUserCents: 0, perGbCents: 0, perInhabitantCents: 0 }).execute();
+  return { offeringId: offering.id, planId: plan.id };
+}
+
+export const FULL_RECIPE = [{ key: 'database', kind: 'postgres-database' }, { key: 'sso', kind: 'oidc-client' }, { key: 'endpoint', kind: 'app-endpoint' }];

@@ -1,0 +1,135 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeDbs } from '../support/db.ts';
+import { createTenant, type TestTenant } from '../support/factories.ts';
+import { launchBrowser, loginThroughForm, newContext, seriousA11yViolations, webUrl } from './support/browser.ts';
+
+let browser: Browser;
+let tenant: TestTenant;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  [browser, tenant] = await Promise.all([launchBrowser(), createTenant({ communes: 1, catalog: true })]);
+});
+afterAll(async () => {
+  await Promise.all(contexts.map((c) => c.close()));
+  await browser?.close();
+  await closeDbs();
+});
+
+async function pageAs(role: 'commune_dsi' | 'syndicate_operator' | 'syndicate_admin'): Promise<Page> {
+  const context = await newContext(browser);
+  contexts.push(context);
+  const page = await context.newPage();
+  await loginThroughForm(page, tenant.users[role].email, tenant.password);
+  return page;
+}
+
+const euros = (cents: number) => new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }).format(cents / 100);
+
+describe('a DSI subscribes to the file cloud, the syndicate approves, the instance goes live', () => {
+  it('from the catalogue to an active instance whose secret is shown once', async () => {
+    const commune = tenant.members[0]!;
+    // The factory gives the commune population / 40 agents: the default seats of the estimate.
+    const seats = Math.max(1, Math.round(commune.population / 40));
+    const expected = euros(seats * 2_400);
+
+    // The DSI sees the price of "Cloud de fichiers" for their commune, and that it needs approval.
+    const dsi = await pageAs('commune_dsi');
+    await dsi.goto(`${webUrl()}/catalogue`);
+    const card = dsi.getByTestId('offering-fichiers');
+    await expect(card.getByRole('heading', { level: 3 }).textContent()).resolves.toBe('Cloud de fichiers');
+    await expect(card.getByTestId('estimate-fichiers-essentiel').textContent()).resolves.toBe(expected);
+    await expect(card.getByText('Sur approbation du syndicat').count()).resolves.toBe(1);
+    await expect(card.getByLabel(/Nombre d’utilisateurs/).inputValue()).resolves.toBe(String(seats));
+    expect(await seriousA11yViolations(dsi)).toEqual([]);
+    await dsi.screenshot({ path: '/tmp/shots/catalogue.png', fullPage: true });
+
+    await Promise.all([dsi.waitForURL(/\/services\/[0-9a-f-]{36}$/), card.getByRole('button', { name: 'Envoyer la demande' }).click()]);
+    const subscriptionUrl = dsi.url();
+    await dsi.getByTestId('subscription-status').getByText('En attente d’approbation').waitFor();
+    await expect(dsi.getByTestId('subscription-price').textContent()).resolves.toContain(expected);
+
+    // An operator, in another browser, approves the request.
+    const operator = await pageAs('syndicate_operator');
+    await operator.goto(`${webUrl()}/demandes`);
+    const request = operator.getByRole('article').filter({ has: operator.getByRole('heading', { name: `Cloud de fichiers — ${commune.name}` }) });
+    await request.getByRole('button', { name: 'Approuver' }).click();
+    await operator.getByRole('status').filter({ hasText: 'approuvée' }).waitFor();
+    await dsi.screenshot({ path: '/tmp/shots/waiting.png', fullPage: true });
+
+    // The DSI's page follows the run by itself until the service is active.
+    await dsi.getByTestId('subscription-status').getByText('Actif').waitFor({ timeout: 60_000 });
+    const url = `https://fichiers.${commune.name.toLowerCase()}.mutualis.localhost`;
+    await expect(dsi.getByTestId('subscription-url').textContent()).resolves.toBe(url);
+    await expect(dsi.getByRole('listitem').filter({ hasText: /Fait/ }).count()).resolves.toBe(5);
+    expect(await seriousA11yViolations(dsi)).toEqual([]);
+
+    // The secrets, once: the database password among them.
+    await dsi.getByRole('button', { name: 'Afficher les secrets' }).click();
+    await dsi.getByText('ils ne seront plus jamais affichés').waitFor();
+    const password = (await dsi.getByRole('row', { name: /^Mot de passe/ }).getByTestId('secret-value').textContent()) ?? '';
+    expect(password.length).toBeGreaterThanOrEqual(16);
+    await dsi.screenshot({ path: '/tmp/shots/secrets.png', fullPage: true });
+    expect(await seriousA11yViolations(dsi)).toEqual([]);
+
+    // Back on the page later, a second try says the secrets were already shown, and shows nothing.
+    await dsi.goto(subscriptionUrl);
+    await dsi.getByRole('button', { name: 'Afficher les secrets' }).click();
+    await expect(dsi.getByRole('alert').textContent()).resolves.toContain('ont déjà été affichés');
+    await expect(dsi.getByTestId('secret-value').count()).resolves.toBe(0);
+    await expect(dsi.getByText(password).count()).resolves.toBe(0);
+    await dsi.screenshot({ path: '/tmp/shots/active.png', fullPage: true });
+    await operator.goto(`${webUrl()}/services`);
+    await operator.screenshot({ path: '/tmp/shots/services-staff.png', fullPage: true });
+  });
+
+  it('a refusal needs a reason, which the DSI then reads on their subscription page', async () => {
+    const commune = tenant.members[0]!;
+    const dsi = await pageAs('commune_dsi');
+    await dsi.goto(`${webUrl()}/catalogue`);
+    const card = dsi.getByTestId('offering-ged');
+    await Promise.all([dsi.waitForURL(/\/services\/[0-9a-f-]{36}$/), card.getByRole('button', { name: 'Envoyer la demande' }).click()]);
+    const subscriptionUrl = dsi.url();
+
+    const operator = await pageAs('syndicate_operator');
+    await operator.goto(`${webUrl()}/demandes`);
+    const request = () => operator.getByRole('article').filter({ has: operator.getByRole('heading', { name: `Gestion électronique des documents — ${commune.name}` }) });
+    await request().getByRole('button', { name: 'Refuser' }).click();
+    // Refused without a reason: the sentence sits next to the field, which is marked invalid.
+    const reason = request().getByRole('textbox', { name: /Motif/ });
+    await expect(reason.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(request().locator('.field-error').textContent()).resolves.toContain('Indiquez la raison du refus');
+    expect(await seriousA11yViolations(operator)).toEqual([]);
+    await operator.screenshot({ path: '/tmp/shots/demandes.png', fullPage: true });
+    await reason.fill('Le marché de GED mutualisé ne couvre pas encore votre commune.');
+    await request().getByRole('button', { name: 'Refuser' }).click();
+    await operator.getByRole('status').filter({ hasText: 'refusée' }).waitFor();
+
+    await dsi.goto(subscriptionUrl);
+    await dsi.getByTestId('subscription-status').getByText('Refusé').waitFor({ timeout: 30_000 });
+    await dsi.getByText('ne couvre pas encore votre commune').waitFor({ timeout: 10_000 });
+  });
+
+  it('an admin sets a new price from a date: euros become exact cents, a wrong amount is refused next to its field', async () => {
+    const admin = await pageAs('syndicate_admin');
+    await admin.goto(`${webUrl()}/catalogue`);
+    const card = admin.getByTestId('offering-site-web');
+    await card.getByText('Changer le prix — Site internet de la commune — Standard').click();
+    const form = card.getByRole('form', { name: 'Nouveau prix du plan Site internet de la commune — Standard' });
+    await form.getByLabel('Par habitant et par an (€)').fill('0,125');
+    await form.getByRole('button', { name: 'Enregistrer le nouveau prix' }).click();
+    const refused = admin.getByTestId('offering-site-web').getByRole('form', { name: 'Nouveau prix du plan Site internet de la commune — Standard' });
+    await expect(refused.getByLabel('Par habitant et par an (€)').getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(refused.locator('.field-error').textContent()).resolves.toContain('deux décimales au plus');
+    expect(await seriousA11yViolations(admin)).toEqual([]);
+    await admin.screenshot({ path: '/tmp/shots/admin.png', fullPage: true });
+
+    await refused.getByLabel('Par habitant et par an (€)').fill('0,15');
+    await refused.getByLabel('Forfait annuel (€)').fill('1 234,5');
+    await refused.getByRole('button', { name: 'Enregistrer le nouveau prix' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Le nouveau prix du plan Site internet de la commune — Standard s’applique' }).waitFor();
+    const row = admin.getByTestId('offering-site-web').getByRole('row', { name: /Standard/ });
+    await expect(row.textContent()).resolves.toMatch(/Nouveau tarif à partir du .* 1\s234,50\s€ \(forfait annuel\) · 0,15\s€ par habitant/);
+  });
+});

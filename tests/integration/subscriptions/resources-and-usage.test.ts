@@ -1,0 +1,107 @@
+/**
+ * "Vérifier" and "Réparer" on a real subscription (a database dropped behind the platform's back
+ * is flagged, then made again with a new password shown once), and the usage-metering Schedule
+ * (created as the worker does, triggered, recording each metric once per day).
+ */
+import { randomUUID } from 'node:crypto';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkSubscriptionResources, requestSubscription, revealSecrets } from '@mutualis/core';
+import { sql } from '@mutualis/db';
+import { ensureUsageSchedule } from '@mutualis/worker';
+import { appDb, closeDbs, superuserDb } from '../../support/db.ts';
+import { createTenant, testTemporal, type TestTenant } from '../../support/factories.ts';
+import { startTestWorker, type TestWorker } from '../../support/workers.ts';
+import { addOffering, canConnect, footprint, FULL_RECIPE, revealedUrl } from './support.ts';
+
+let worker: TestWorker;
+let tenant: TestTenant;
+let subscriptionId: string;
+const secretKey = process.env.MUTUALIS_SECRET_KEY!;
+beforeAll(async () => {
+  [worker, tenant] = await Promise.all([startTestWorker('resources', { smtpUrl: process.env.SMTP_URL! }), createTenant({ communes: 1 })]);
+  const { offeringId, planId } = await addOffering(tenant.syndicateId, 'intranet', FULL_RECIPE);
+  const dsi = await tenant.actorFor('commune_dsi');
+  const requested = await requestSubscription(appDb(), await testTemporal(), dsi, { memberId: tenant.members[0]!.id, offeringId, planId, seats: 7 }, worker.taskQueue);
+  subscriptionId = requested.subscriptionId;
+  await (await testTemporal()).workflow.getHandle(requested.workflowId).result();
+}, 120_000);
+afterAll(async () => {
+  await worker?.stop();
+  await closeDbs();
+});
+
+describe('Vérifier and Réparer', () => {
+  it('flags a database dropped behind our back, repairs it with a new password shown once, and finds everything in order after', async () => {
+    const dsi = await tenant.actorFor('commune_dsi');
+    const first = await revealSecrets(appDb(), dsi, subscriptionId, secretKey);
+    const oldUrl = revealedUrl(first[0]!.values);
+    const checkIn = (checks: Awaited<ReturnType<typeof checkSubscriptionResources>>) => checks.map((c) => [c.key, c.state, c.repaired]);
+    // verify and repair run through the worker: asked on our queue (the web app asks on the stack's).
+    const temporal = await testTemporal();
+    const check = (repair: boolean) => checkSubscriptionResources(appDb(), temporal, dsi, subscriptionId, repair, worker.taskQueue);
+
+    expect(checkIn(await check(false))).toEqual([['endpoint', 'ready', false], ['sso', 'ready', false], ['database', 'ready', false]]);
+
+    const { databases } = await footprint(subscriptionId);
+    await sql`drop database ${sql.id(databases[0]!)} with (force)`.execute(superuserDb());
+    const drifted = await check(false);
+    expect(checkIn(drifted)).toEqual([['endpoint', 'ready', false], ['sso', 'ready', false], ['database', 'drifted', false]]);
+    expect(drifted[2]!.problem).toBe(`La base de données ${databases[0]} n'existe plus sur le serveur d'hébergement.`);
+    const recorded = await footprint(subscriptionId);
+    expect(recorded.resources.find((r) => r.key === 'database')).toMatchObject({ state: 'drifted', problem: drifted[2]!.problem });
+
+    const repaired = await check(true);
+    expect(checkIn(repaired)).toEqual([['endpoint', 'ready', false], ['sso', 'ready', false], ['database', 'ready', true]]);
+    const after = await footprint(subscriptionId);
+    expect(after.databases).toEqual(databases);
+    expect(after.resources.find((r) => r.key === 'database')).toMatchObject({ state: 'ready', problem: null });
+    // The old password was shown and then forgotten: the remade database has a new one, shown once.
+    const second = await revealSecrets(appDb(), dsi, subscriptionId, secretKey);
+    expect(second.map((s) => s.resourceKey)).toEqual(['database']);
+    const newUrl = revealedUrl(second[0]!.values);
+    expect(newUrl).not.toBe(oldUrl);
+    expect(await canConnect(newUrl)).toBe(true);
+    expect(await canConnect(oldUrl)).toBe(false);
+    expect(checkIn(await check(false))).toEqual([['endpoint', 'ready', false], ['sso', 'ready', false], ['database', 'ready', false]]);
+    const audit = await superuserDb().selectFrom('auditEvents').select('action').where('subjectId', '=', subscriptionId).where('action', 'in', ['subscription.checked', 'subscription.repaired']).execute();
+    expect(audit.map((a) => a.action).sort()).toEqual(['subscription.checked', 'subscription.checked', 'subscription.checked', 'subscription.repaired']);
+  });
+});
+
+describe('usage metering', () => {
+  it('the daily Schedule records each metric of each active subscription once per day', async () => {
+    const scheduleId = `usage-test-${randomUUID()}`;
+    const handle = await ensureUsageSchedule(worker.running.connection, { TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: worker.taskQueue }, scheduleId);
+    try {
+      // Made again (every worker start does it): still one schedule, updated in place.
+      await ensureUsageSchedule(worker.running.connection, { TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: worker.taskQueue }, scheduleId);
+      const description = await handle.describe();
+      expect(description.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 23, end: 23, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] });
+      expect(description.spec.timezone).toBe('Europe/Paris');
+
+      const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+      const records = () => superuserDb().selectFrom('usageRecords').select(['metric', 'quantity', 'day']).where('subscriptionId', '=', subscriptionId).orderBy('metric').execute();
+      await handle.trigger();
+      const deadline = Date.now() + 30_000;
+      while ((await records()).length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+      const first = await records();
+      expect(first.map((r) => [r.metric, r.day])).toEqual([['inhabitants', today], ['seats', today], ['storage_bytes', today], ['users', today]]);
+      const q = Object.fromEntries(first.map((r) => [r.metric, Number(r.quantity)]));
+      expect(q.seats).toBe(7);
+      expect(q.inhabitants).toBe(tenant.members[0]!.population);
+      expect(q.users).toBe(3); // the commune's DSI, agent and elected official
+      expect(q.storage_bytes).toBeGreaterThan(1_000_000);
+
+      // A second run the same day corrects the day's figures, never adds rows.
+      const runsBefore = (await handle.describe()).info.recentActions.length;
+      await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+      while ((await handle.describe()).info.recentActions.length <= runsBefore && Date.now() < deadline + 30_000) await new Promise((resolve) => setTimeout(resolve, 200));
+      const last = (await handle.describe()).info.recentActions.at(-1)!;
+      await (await testTemporal()).workflow.getHandle(last.action.workflow.workflowId, last.action.workflow.firstExecutionRunId).result();
+      expect((await records()).length).toBe(4);
+    } finally {
+      await handle.delete();
+    }
+  });
+});
