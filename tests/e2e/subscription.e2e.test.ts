@@ -27,8 +27,8 @@ async function pageAs(role: 'commune_dsi' | 'syndicate_operator' | 'syndicate_ad
 
 const euros = (cents: number) => new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }).format(cents / 100);
 
-describe('a DSI subscribes to the file cloud, the syndicate approves, the instance goes live', () => {
-  it('from the catalogue to an active instance whose secret is shown once', async () => {
+describe('the catalogue and self-service subscriptions', () => {
+  it('a DSI requests the file cloud, an operator approves, the instance goes live and its secret is shown once', async () => {
     const commune = tenant.members[0]!;
     // The factory gives the commune population / 40 agents: the default seats of the estimate.
     const seats = Math.max(1, Math.round(commune.population / 40));
@@ -43,7 +43,6 @@ describe('a DSI subscribes to the file cloud, the syndicate approves, the instan
     await expect(card.getByText('Sur approbation du syndicat').count()).resolves.toBe(1);
     await expect(card.getByLabel(/Nombre d’utilisateurs/).inputValue()).resolves.toBe(String(seats));
     expect(await seriousA11yViolations(dsi)).toEqual([]);
-    await dsi.screenshot({ path: '/tmp/shots/catalogue.png', fullPage: true });
 
     await Promise.all([dsi.waitForURL(/\/services\/[0-9a-f-]{36}$/), card.getByRole('button', { name: 'Envoyer la demande' }).click()]);
     const subscriptionUrl = dsi.url();
@@ -56,7 +55,6 @@ describe('a DSI subscribes to the file cloud, the syndicate approves, the instan
     const request = operator.getByRole('article').filter({ has: operator.getByRole('heading', { name: `Cloud de fichiers — ${commune.name}` }) });
     await request.getByRole('button', { name: 'Approuver' }).click();
     await operator.getByRole('status').filter({ hasText: 'approuvée' }).waitFor();
-    await dsi.screenshot({ path: '/tmp/shots/waiting.png', fullPage: true });
 
     // The DSI's page follows the run by itself until the service is active.
     await dsi.getByTestId('subscription-status').getByText('Actif').waitFor({ timeout: 60_000 });
@@ -70,7 +68,6 @@ describe('a DSI subscribes to the file cloud, the syndicate approves, the instan
     await dsi.getByText('ils ne seront plus jamais affichés').waitFor();
     const password = (await dsi.getByRole('row', { name: /^Mot de passe/ }).getByTestId('secret-value').textContent()) ?? '';
     expect(password.length).toBeGreaterThanOrEqual(16);
-    await dsi.screenshot({ path: '/tmp/shots/secrets.png', fullPage: true });
     expect(await seriousA11yViolations(dsi)).toEqual([]);
 
     // Back on the page later, a second try says the secrets were already shown, and shows nothing.
@@ -79,9 +76,17 @@ describe('a DSI subscribes to the file cloud, the syndicate approves, the instan
     await expect(dsi.getByRole('alert').textContent()).resolves.toContain('ont déjà été affichés');
     await expect(dsi.getByTestId('secret-value').count()).resolves.toBe(0);
     await expect(dsi.getByText(password).count()).resolves.toBe(0);
-    await dsi.screenshot({ path: '/tmp/shots/active.png', fullPage: true });
-    await operator.goto(`${webUrl()}/services`);
-    await operator.screenshot({ path: '/tmp/shots/services-staff.png', fullPage: true });
+
+    // "Vérifier" inspects every resource through the worker: all three are as they should be.
+    await dsi.getByRole('button', { name: 'Vérifier' }).click();
+    await dsi.getByRole('status').filter({ hasText: 'Toutes les ressources sont conformes.' }).waitFor({ timeout: 30_000 });
+
+    // "Résilier" asks first, then the service enters its grace period (data kept, cancellable).
+    await dsi.getByRole('button', { name: 'Résilier' }).click();
+    const confirmation = dsi.getByRole('group', { name: 'Résilier ce service ?' });
+    await expect(confirmation.textContent()).resolves.toContain('conservées pendant 30 jours');
+    await confirmation.getByRole('button', { name: 'Oui, résilier' }).click();
+    await dsi.getByTestId('subscription-status').getByText('Résiliation en cours (délai de grâce)').waitFor({ timeout: 30_000 });
   });
 
   it('a refusal needs a reason, which the DSI then reads on their subscription page', async () => {
@@ -101,14 +106,13 @@ describe('a DSI subscribes to the file cloud, the syndicate approves, the instan
     await expect(reason.getAttribute('aria-invalid')).resolves.toBe('true');
     await expect(request().locator('.field-error').textContent()).resolves.toContain('Indiquez la raison du refus');
     expect(await seriousA11yViolations(operator)).toEqual([]);
-    await operator.screenshot({ path: '/tmp/shots/demandes.png', fullPage: true });
     await reason.fill('Le marché de GED mutualisé ne couvre pas encore votre commune.');
     await request().getByRole('button', { name: 'Refuser' }).click();
     await operator.getByRole('status').filter({ hasText: 'refusée' }).waitFor();
 
     await dsi.goto(subscriptionUrl);
     await dsi.getByTestId('subscription-status').getByText('Refusé').waitFor({ timeout: 30_000 });
-    await dsi.getByText('ne couvre pas encore votre commune').waitFor({ timeout: 10_000 });
+    await dsi.getByText(/^Motif : .*ne couvre pas encore votre commune/).waitFor({ timeout: 10_000 });
   });
 
   it('an admin sets a new price from a date: euros become exact cents, a wrong amount is refused next to its field', async () => {
@@ -123,7 +127,6 @@ describe('a DSI subscribes to the file cloud, the syndicate approves, the instan
     await expect(refused.getByLabel('Par habitant et par an (€)').getAttribute('aria-invalid')).resolves.toBe('true');
     await expect(refused.locator('.field-error').textContent()).resolves.toContain('deux décimales au plus');
     expect(await seriousA11yViolations(admin)).toEqual([]);
-    await admin.screenshot({ path: '/tmp/shots/admin.png', fullPage: true });
 
     await refused.getByLabel('Par habitant et par an (€)').fill('0,15');
     await refused.getByLabel('Forfait annuel (€)').fill('1 234,5');

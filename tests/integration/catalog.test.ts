@@ -2,7 +2,8 @@
  * The catalog through the API: prices for a commune before it asks, dated price changes that
  * leave earlier days at their price, and the syndicate admin alone shaping the catalog.
  */
-import { TRPCError } from '@trpc/server';
+import { getErrorShape, TRPCError } from '@trpc/server';
+import { appRouter } from '@mutualis/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parisToday, planPriceOn } from '@mutualis/core';
 import { withTenant } from '@mutualis/db';
@@ -17,7 +18,12 @@ beforeAll(async () => {
 });
 afterAll(closeDbs);
 
-const failure = (call: Promise<unknown>) => call.then(() => null, (e: unknown) => (e instanceof TRPCError ? { code: e.code, message: e.message } : { code: 'OTHER', message: String(e) }));
+/** The error a call raised, as a client receives it (the project's error formatter applied). */
+const failure = (call: Promise<unknown>) => call.then(() => null, (e: unknown) => {
+  if (!(e instanceof TRPCError)) return { code: 'OTHER', message: String(e) };
+  const shape = getErrorShape({ config: appRouter._def._config, error: e, type: 'mutation', path: 'catalog', input: undefined, ctx: undefined }) as { message: string };
+  return { code: e.code, message: shape.message };
+});
 const dayAfter = (day: string, days: number) => new Date(Date.parse(`${day}T12:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 describe('catalog.list', () => {
@@ -32,7 +38,7 @@ describe('catalog.list', () => {
     // A price decided for next year is shown with its date.
     expect(plan('messagerie', 'standard').nextPrice).toMatchObject({ effectiveFrom: '2027-01-01', perUserCents: 3_240 });
     // Per inhabitant: 600 € + 0,05 € × 4 000.
-    expect(plan('site-web', 'commune').estimateCents).toBe(60_000 + 4_000 * 5);
+    expect(plan('ged', 'commune').estimateCents).toBe(60_000 + 4_000 * 5);
     expect(catalog.offerings.find((o) => o.slug === 'fichiers')).toMatchObject({ requiresApproval: true, subscription: null });
   });
 });

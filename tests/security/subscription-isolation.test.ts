@@ -93,7 +93,7 @@ describe('an operator of another syndicate', () => {
     expect(catalog.offerings.filter((o) => homeOfferingIds.has(o.id))).toEqual([]);
     // Its own members cannot be given this syndicate's offerings.
     const fichiers = home.offerings.fichiers!;
-    expect(await codeOf(operator.subscriptions.request({ memberId: away.members[0]!.id, offeringId: fichiers.id, planId: fichiers.plans.essentiel! }))).toBe('BAD_REQUEST');
+    expect(await codeOf(operator.subscriptions.request({ memberId: away.members[0]!.id, offeringId: fichiers.id, planId: fichiers.plans.essentiel! }))).toBe('NOT_FOUND');
     expect(await codeOf(operator.subscriptions.request({ memberId: home.members[0]!.id, offeringId: away.offerings.fichiers!.id, planId: away.offerings.fichiers!.plans.essentiel! }))).toBe('NOT_FOUND');
     // Both requests still wait, undecided.
     const homeOperator = home.caller(await home.actorFor('syndicate_operator')).caller;

@@ -41,18 +41,18 @@ describe('Vérifier and Réparer', () => {
     const temporal = await testTemporal();
     const check = (repair: boolean) => checkSubscriptionResources(appDb(), temporal, dsi, subscriptionId, repair, worker.taskQueue);
 
-    expect(checkIn(await check(false))).toEqual([['endpoint', 'ready', false], ['sso', 'ready', false], ['database', 'ready', false]]);
+    expect(checkIn(await check(false))).toEqual([['database', 'ready', false], ['sso', 'ready', false], ['endpoint', 'ready', false]]);
 
     const { databases } = await footprint(subscriptionId);
     await sql`drop database ${sql.id(databases[0]!)} with (force)`.execute(superuserDb());
     const drifted = await check(false);
-    expect(checkIn(drifted)).toEqual([['endpoint', 'ready', false], ['sso', 'ready', false], ['database', 'drifted', false]]);
-    expect(drifted[2]!.problem).toBe(`La base de données ${databases[0]} n'existe plus sur le serveur d'hébergement.`);
+    expect(checkIn(drifted)).toEqual([['database', 'drifted', false], ['sso', 'ready', false], ['endpoint', 'ready', false]]);
+    expect(drifted[0]!.problem).toBe(`La base de données ${databases[0]} n'existe plus sur le serveur d'hébergement.`);
     const recorded = await footprint(subscriptionId);
-    expect(recorded.resources.find((r) => r.key === 'database')).toMatchObject({ state: 'drifted', problem: drifted[2]!.problem });
+    expect(recorded.resources.find((r) => r.key === 'database')).toMatchObject({ state: 'drifted', problem: drifted[0]!.problem });
 
     const repaired = await check(true);
-    expect(checkIn(repaired)).toEqual([['endpoint', 'ready', false], ['sso', 'ready', false], ['database', 'ready', true]]);
+    expect(checkIn(repaired)).toEqual([['database', 'ready', true], ['sso', 'ready', false], ['endpoint', 'ready', false]]);
     const after = await footprint(subscriptionId);
     expect(after.databases).toEqual(databases);
     expect(after.resources.find((r) => r.key === 'database')).toMatchObject({ state: 'ready', problem: null });
@@ -63,7 +63,7 @@ describe('Vérifier and Réparer', () => {
     expect(newUrl).not.toBe(oldUrl);
     expect(await canConnect(newUrl)).toBe(true);
     expect(await canConnect(oldUrl)).toBe(false);
-    expect(checkIn(await check(false))).toEqual([['endpoint', 'ready', false], ['sso', 'ready', false], ['database', 'ready', false]]);
+    expect(checkIn(await check(false))).toEqual([['database', 'ready', false], ['sso', 'ready', false], ['endpoint', 'ready', false]]);
     const audit = await superuserDb().selectFrom('auditEvents').select('action').where('subjectId', '=', subscriptionId).where('action', 'in', ['subscription.checked', 'subscription.repaired']).execute();
     expect(audit.map((a) => a.action).sort()).toEqual(['subscription.checked', 'subscription.checked', 'subscription.checked', 'subscription.repaired']);
   });

@@ -44,9 +44,12 @@ it('a worker killed mid-recipe: a new worker completes the run, and no database,
   // Wait until the database exists and the SSO step's insert is blocked on the lock.
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const blocked = await locker.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'insert into \"oidc_clients\"%'");
-    if (blocked.rows[0]!.n === 1) break;
-    if (Date.now() > deadline) throw new Error(`the recipe did not reach its second step: ${JSON.stringify(await footprint(subscriptionId))}`);
+    const blocked = await locker.query<{ query: string }>("select query from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%oidc_clients%'");
+    if (blocked.rows.length === 1) break;
+    if (Date.now() > deadline) {
+      const activity = await locker.query('select state, wait_event_type, wait_event, left(query, 120) as query from pg_stat_activity where pid <> pg_backend_pid()');
+      throw new Error(`the recipe did not reach its second step: ${JSON.stringify(await footprint(subscriptionId))}\n${JSON.stringify(activity.rows)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const during = await footprint(subscriptionId);

@@ -49,9 +49,9 @@ export async function requestSubscription(db: Db, temporal: Client, actor: Actor
     if (!member) throw new NotFoundError("Ce membre est introuvable, ou vous n'y avez pas accès.");
     if (member.status !== 'active') throw new ValidationError('memberId', `${member.name} n'est pas un membre actif (statut : ${member.status}) : ses services ne peuvent pas être demandés.`);
     const offering = await tx.selectFrom('offerings').selectAll().where('id', '=', input.offeringId).where('status', '=', 'active').executeTakeFirst();
-    if (!offering) throw new ValidationError('offeringId', "Ce service n'est pas au catalogue.");
+    if (!offering) throw new NotFoundError("Ce service n'est pas au catalogue de votre syndicat.");
     const plan = await tx.selectFrom('offeringPlans').select(['id', 'nameFr']).where('id', '=', input.planId).where('offeringId', '=', offering.id).executeTakeFirst();
-    if (!plan) throw new ValidationError('planId', `Ce plan n'est pas un plan de « ${offering.nameFr} ».`);
+    if (!plan) throw new NotFoundError(`Ce plan n'est pas un plan de « ${offering.nameFr} ».`);
     const price = await planPriceOn(tx, plan.id, parisToday());
     if (!price) throw new ValidationError('planId', `Le plan « ${plan.nameFr} » n'a pas encore de prix : il ne peut pas être demandé.`);
     const current = await tx.selectFrom('subscriptions').select(['id', 'status']).where('memberId', '=', member.id).where('offeringId', '=', offering.id)
