@@ -8,7 +8,8 @@ import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import type { WorkflowProgress } from '@mutualis/contracts';
 import { requestSubscription } from '@mutualis/core';
-import { appDb, closeDbs } from '../../support/db.ts';
+import { sql } from '@mutualis/db';
+import { appDb, closeDbs, superuserDb } from '../../support/db.ts';
 import { testEnv } from '../../support/env.ts';
 import { createTenant, testTemporal } from '../../support/factories.ts';
 import { newTaskQueue, spawnWorkerProcess, type WorkerProcess } from '../../support/workers.ts';
@@ -44,12 +45,10 @@ it('a worker killed mid-recipe: a new worker completes the run, and no database,
   // Wait until the database exists and the SSO step's insert is blocked on the lock.
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const blocked = await locker.query<{ query: string }>("select query from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%oidc_clients%'");
+    // Asked on another connection: inside the locker's transaction, pg_stat_activity is a frozen snapshot.
+    const blocked = await sql<{ query: string }>`select query from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%oidc_clients%'`.execute(superuserDb());
     if (blocked.rows.length === 1) break;
-    if (Date.now() > deadline) {
-      const activity = await locker.query('select state, wait_event_type, wait_event, left(query, 120) as query from pg_stat_activity where pid <> pg_backend_pid()');
-      throw new Error(`the recipe did not reach its second step: ${JSON.stringify(await footprint(subscriptionId))}\n${JSON.stringify(activity.rows)}`);
-    }
+    if (Date.now() > deadline) throw new Error(`the recipe did not reach its second step: ${JSON.stringify(await footprint(subscriptionId))}\n${first.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const during = await footprint(subscriptionId);
