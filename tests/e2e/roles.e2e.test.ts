@@ -37,10 +37,14 @@ async function pageAs(who: Role | 'dsiB'): Promise<Page> {
 const navLinks = (page: Page) => page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link').allTextContents();
 
 describe('each role logs in and sees its own navigation', () => {
-  it.each(['syndicate_admin', 'syndicate_operator', 'syndicate_finance'] as const)('%s lands in the syndicate console', async (role) => {
+  it.each([
+    ['syndicate_admin', ['Console du syndicat', 'Membres', 'Catalogue', 'Services', 'Demandes']],
+    ['syndicate_operator', ['Console du syndicat', 'Membres', 'Catalogue', 'Services', 'Demandes']],
+    ['syndicate_finance', ['Console du syndicat', 'Membres', 'Catalogue', 'Services']],
+  ] as const)('%s lands in the syndicate console', async (role, links) => {
     const page = await pageAs(role);
     expect(new URL(page.url()).pathname).toBe('/syndicat');
-    expect(await navLinks(page)).toEqual(['Console du syndicat', 'Membres']);
+    expect(await navLinks(page)).toEqual(links);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Console du syndicat');
   });
 
@@ -53,10 +57,14 @@ describe('each role logs in and sees its own navigation', () => {
     await expect(table.getByText(communeB.name).count()).resolves.toBe(1);
   });
 
-  it.each(['commune_dsi', 'commune_agent', 'commune_elected'] as const)('%s lands in the space of its own commune', async (role) => {
+  it.each([
+    ['commune_dsi', ['Espace commune', 'Catalogue', 'Services']],
+    ['commune_agent', ['Espace commune']],
+    ['commune_elected', ['Espace commune']],
+  ] as const)('%s lands in the space of its own commune', async (role, links) => {
     const page = await pageAs(role);
     expect(new URL(page.url()).pathname).toBe('/commune');
-    expect(await navLinks(page)).toEqual(['Espace commune']);
+    expect(await navLinks(page)).toEqual(links);
     await expect(page.getByRole('heading', { level: 2 }).first().textContent()).resolves.toContain(communeA.name);
     expect(await page.content()).not.toContain(communeB.name);
   });

@@ -87,6 +87,11 @@ describe('the catalogue and self-service subscriptions', () => {
     await expect(confirmation.textContent()).resolves.toContain('conservées pendant 30 jours');
     await confirmation.getByRole('button', { name: 'Oui, résilier' }).click();
     await dsi.getByTestId('subscription-status').getByText('Résiliation en cours (délai de grâce)').waitFor({ timeout: 30_000 });
+
+    // The DSI changes their mind during the grace period: the service is back, as it was.
+    dsi.once('dialog', (dialog) => void dialog.accept());
+    await dsi.getByRole('button', { name: 'Annuler la résiliation' }).click();
+    await dsi.getByTestId('subscription-status').getByText('Actif').waitFor({ timeout: 30_000 });
   });
 
   it('a refusal needs a reason, which the DSI then reads on their subscription page', async () => {

@@ -1,7 +1,19 @@
 import type { LayoutServerLoad } from './$types';
+import { spaceOfRole } from '@mutualis/contracts';
 import { api } from '#lib/server/context.ts';
 
-export const load: LayoutServerLoad = async (event) => ({
-  locale: event.locals.locale,
-  me: await api(event).auth.me(),
-});
+export const load: LayoutServerLoad = async (event) => {
+  const actor = event.locals.actor;
+  // The catalogue and the services are for the syndicate's staff and the communes' DSIs (other
+  // roles that may read them reach the pages by address); decisions are for those who may approve.
+  const servesServices = actor?.memberships.some((ms) => spaceOfRole(ms.role) === 'syndicate' || ms.role === 'commune_dsi') ?? false;
+  return {
+    locale: event.locals.locale,
+    me: await api(event).auth.me(),
+    nav: {
+      catalog: servesServices && (actor?.ability.can('read', 'Offering') ?? false),
+      services: servesServices && (actor?.ability.can('read', 'Subscription') ?? false),
+      requests: actor?.ability.can('approve', 'Subscription') ?? false,
+    },
+  };
+};
