@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkSubscriptionResources, requestSubscription, revealSecrets } from '@mutualis/core';
+import { checkSubscriptionResources, parisToday, requestSubscription, revealSecrets } from '@mutualis/core';
 import { sql } from '@mutualis/db';
 import { ensureUsageSchedule } from '@mutualis/worker';
 import { appDb, closeDbs, superuserDb } from '../../support/db.ts';
@@ -69,6 +69,34 @@ describe('Vérifier and Réparer', () => {
   });
 });
 
+describe('change of plan', () => {
+  it('closes the current billing period yesterday and opens one today with the new plan; a second change the same day replaces it', async () => {
+    const owner = superuserDb();
+    const dsi = await tenant.actorFor('commune_dsi');
+    const { caller } = tenant.caller(dsi);
+    const sub = await owner.selectFrom('subscriptions').select(['offeringId', 'planId']).where('id', '=', subscriptionId).executeTakeFirstOrThrow();
+    const bigger = await owner.insertInto('offeringPlans').values({ syndicateId: tenant.syndicateId, offeringId: sub.offeringId, code: 'plus', nameFr: 'Plus', nameEn: 'Plus' })
+      .returning('id').executeTakeFirstOrThrow();
+    await owner.insertInto('planPrices').values({ syndicateId: tenant.syndicateId, planId: bigger.id, effectiveFrom: '2026-01-01', annualFixedCents: 20_000, perUserCents: 500, perGbCents: 0, perInhabitantCents: 0 }).execute();
+    // The service has been running since the 1st of the month.
+    await owner.updateTable('subscriptionPeriods').set({ startsOn: '2026-11-01' }).where('subscriptionId', '=', subscriptionId).execute();
+    const today = parisToday();
+
+    expect(await caller.subscriptions.changePlan({ id: subscriptionId, planId: bigger.id, seats: 10 })).toEqual({ annualCents: 20_000 + 10 * 500 });
+    const periods = () => owner.selectFrom('subscriptionPeriods').select(['planId', 'seats', 'startsOn', 'endsOn']).where('subscriptionId', '=', subscriptionId).orderBy('startsOn').execute();
+    const yesterday = new Date(Date.parse(`${today}T12:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    expect(await periods()).toEqual([
+      { planId: sub.planId, seats: 7, startsOn: '2026-11-01', endsOn: yesterday },
+      { planId: bigger.id, seats: 10, startsOn: today, endsOn: null },
+    ]);
+    await caller.subscriptions.changePlan({ id: subscriptionId, planId: bigger.id, seats: 12 });
+    expect((await periods()).map((p) => [p.seats, p.startsOn, p.endsOn])).toEqual([[7, '2026-11-01', yesterday], [12, today, null]]);
+    // Nothing to change is said so, and a plan of another offering is refused.
+    await expect(caller.subscriptions.changePlan({ id: subscriptionId, planId: bigger.id, seats: 12 })).rejects.toThrow("C'est déjà le plan et les quantités de cet abonnement.");
+    await expect(caller.subscriptions.changePlan({ id: subscriptionId, planId: tenant.members[0]!.id })).rejects.toThrow("Ce plan n'est pas un plan de ce service.");
+  });
+});
+
 describe('usage metering', () => {
   it('the daily Schedule records each metric of each active subscription once per day', async () => {
     const scheduleId = `usage-test-${randomUUID()}`;
@@ -88,7 +116,7 @@ describe('usage metering', () => {
       const first = await records();
       expect(first.map((r) => [r.metric, r.day])).toEqual([['inhabitants', today], ['seats', today], ['storage_bytes', today], ['users', today]]);
       const q = Object.fromEntries(first.map((r) => [r.metric, Number(r.quantity)]));
-      expect(q.seats).toBe(7);
+      expect(q.seats).toBe(12); // after the change of plan above
       expect(q.inhabitants).toBe(tenant.members[0]!.population);
       expect(q.users).toBe(3); // the commune's DSI, agent and elected official
       expect(q.storage_bytes).toBeGreaterThan(1_000_000);

@@ -79,14 +79,21 @@ export interface RunView extends WorkflowProgress {
   live: { step: string | null; attempt: number; lastError: string | null } | null;
 }
 
-/** The progress of a run the actor may see: the workflow's own `progress` query, plus live retry details. */
+/**
+ * The progress of a run the actor may see: the workflow's own `progress` query, plus live retry
+ * details. A finished run is read from its result in the history instead (every tracked workflow
+ * returns its progress): no worker has to replay it to answer, and pages that show old runs stay
+ * fast while the workers are busy.
+ */
 export async function getRunProgress(db: Db, temporal: Client, actor: Actor, workflowId: string): Promise<RunView> {
   const run = await visibleRun(db, actor, workflowId);
   const handle = temporal.workflow.getHandle(workflowId);
-  const [progress, description] = await Promise.all([
-    handle.query<WorkflowProgress>(progressQueryName),
-    handle.describe().catch(() => null),
-  ]);
+  const description = await handle.describe().catch(() => null);
+  if (description?.status.name === 'COMPLETED') {
+    const progress = await handle.result() as WorkflowProgress;
+    return { ...progress, subjectType: run.subjectType, subjectId: run.subjectId, live: null };
+  }
+  const progress = await handle.query<WorkflowProgress>(progressQueryName);
   const pending = description?.raw.pendingActivities?.[0];
   const running = progress.steps.find((s) => s.state === 'running');
   const live = pending && running ? {
