@@ -34,7 +34,7 @@ try {
   const apps = await startApps({
     ...process.env, NODE_ENV: 'production', PORT: String(port), ORIGIN: origin,
     // Local only unless HOST says otherwise: the dev outbox shows invitation links.
-    HOST: process.env.HOST ?? '127.0.0.1', APP_DATABASE_URL: appUrl, HOSTING_DATABASE_URL: hostingUrl,
+    HOST: process.env.HOST ?? '127.0.0.1', APP_DATABASE_URL: appUrl, HOSTING_DATABASE_URL: hostingUrl, WORKFLOW_BUNDLE_CACHE: path.join(DATA, 'workflow-bundles'),
     TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE ?? 'default',
     MUTUALIS_SECRET_KEY: process.env.MUTUALIS_SECRET_KEY ?? secrets.secretKey,
     SMTP_URL: process.env.SMTP_URL ?? sink!.url, ...(sink ? { MUTUALIS_DEV_OUTBOX: sink.outboxDir } : {}),

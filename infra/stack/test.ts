@@ -35,10 +35,13 @@ try {
   const port = Number(process.env.MUTUALIS_TEST_WEB_PORT ?? 3100);
   const env: NodeJS.ProcessEnv = {
     ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ORIGIN: `http://localhost:${port}`,
-    DATABASE_URL: adminUrl, APP_DATABASE_URL: appUrl, HOSTING_DATABASE_URL: hostingUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default',
+    DATABASE_URL: adminUrl, APP_DATABASE_URL: appUrl, HOSTING_DATABASE_URL: hostingUrl, WORKFLOW_BUNDLE_CACHE: path.join(DATA, 'workflow-bundles'), TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default',
     MUTUALIS_SECRET_KEY: secrets.secretKey, WEB_URL: `http://localhost:${port}`,
     SMTP_URL: sink.url, MUTUALIS_DEV_OUTBOX: sink.outboxDir,
   };
+  // The workflow bundle, made once here: the stack's worker and every test worker load it from the cache.
+  process.env.WORKFLOW_BUNDLE_CACHE = env.WORKFLOW_BUNDLE_CACHE;
+  await (await import('@mutualis/worker')).workflowBundle();
   started.push(await startApps(env, port, true));
   log(`Web server for browser tests on http://localhost:${port}`);
 

@@ -1,3 +1,7 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { recordDailyUsageWorkflowName, USAGE_SCHEDULE_ID } from '@mutualis/contracts';
@@ -9,9 +13,51 @@ import { workflowsPath } from '@mutualis/workflows';
 import type { WorkerEnv } from './env.ts';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle, built once per process (webpack + swc take a few seconds). */
+const quiet = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never;
+
+/** A digest of everything the bundle is made of: the workflow code, the contracts it imports, the SDK's pinned version. */
+async function sourceDigest(): Promise<string> {
+  const workflowsRoot = path.resolve(path.dirname(workflowsPath), '..', '..');
+  const contractsRoot = path.resolve(path.dirname(fileURLToPath(import.meta.resolve('@mutualis/contracts'))), '..');
+  const hash = createHash('sha256');
+  for (const root of [workflowsRoot, contractsRoot]) {
+    for (const file of (await readdir(path.join(root, 'src'), { recursive: true })).sort()) {
+      if (!/\.(ts|js|json)$/.test(file)) continue;
+      hash.update(`${root}:${file}\0`).update(await readFile(path.join(root, 'src', file)));
+    }
+    hash.update(await readFile(path.join(root, 'package.json')));
+  }
+  hash.update(await readFile(fileURLToPath(new URL('../package.json', import.meta.url))));
+  return hash.digest('hex').slice(0, 24);
+}
+
+/**
+ * The workflow bundle, built once per process (webpack + swc take several seconds of CPU). With
+ * WORKFLOW_BUNDLE_CACHE (a directory; the local stacks set it under .data/), a bundle is kept there
+ * under the digest of its sources, so the other workers of the machine (tests start many) load it
+ * instead of building it again; any change of the sources makes a new one.
+ */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+  bundle ??= (async () => {
+    const cacheDir = process.env.WORKFLOW_BUNDLE_CACHE;
+    if (!cacheDir) return bundleWorkflowCode({ workflowsPath, logger: quiet });
+    const file = path.join(cacheDir, `workflows-${await sourceDigest()}.json`);
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as WorkflowBundleWithSourceMap;
+    } catch {
+      const made = await bundleWorkflowCode({ workflowsPath, logger: quiet });
+      await mkdir(cacheDir, { recursive: true });
+      const temporary = `${file}.${process.pid}.${randomUUID()}`;
+      await writeFile(temporary, JSON.stringify(made));
+      await rename(temporary, file); // atomic: a concurrent reader sees the whole bundle or none
+      // Bundles of older sources go once nobody can still be loading them.
+      for (const old of await readdir(cacheDir)) {
+        const oldPath = path.join(cacheDir, old);
+        if (oldPath !== file && (await stat(oldPath).catch(() => null))?.mtimeMs! < Date.now() - 3_600_000) await rm(oldPath, { force: true });
+      }
+      return made;
+    }
+  })();
   return bundle;
 }
 
