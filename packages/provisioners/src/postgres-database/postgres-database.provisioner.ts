@@ -36,11 +36,19 @@ export function createPostgresDatabaseProvisioner(hostingUrl: string): PostgresD
     return name;
   };
   const errorCode = (error: unknown) => (error as { code?: string }).code;
+  /** Ends the per-name lock; a connection that cannot is closed rather than reused (its lock goes with it). */
+  const unlockAndRelease = async (client: pg.PoolClient, name: string) => {
+    const unlocked = await client.query('select pg_advisory_unlock(hashtext($1))', [`mutualis-hosting:${name}`]).then(() => true, () => false);
+    client.release(!unlocked);
+  };
 
   return {
     async ensure({ name, password }) {
       checkName(name);
       const client = await pool.connect();
+      // One ensure or remove at a time per name, across workers: concurrent ALTER ROLEs on the same
+      // role fail with "tuple concurrently updated".
+      await client.query('select pg_advisory_lock(hashtext($1))', [`mutualis-hosting:${name}`]);
       try {
         const id = client.escapeIdentifier(name);
         const role = await client.query('select 1 from pg_roles where rolname = $1', [name]);
@@ -68,7 +76,7 @@ export function createPostgresDatabaseProvisioner(hostingUrl: string): PostgresD
         await client.query(`grant connect, create, temporary on database ${id} to ${id}`);
         return { host, port, database: name, user: name };
       } finally {
-        client.release();
+        await unlockAndRelease(client, name);
       }
     },
 
@@ -94,13 +102,14 @@ export function createPostgresDatabaseProvisioner(hostingUrl: string): PostgresD
     async remove({ name }) {
       checkName(name);
       const client = await pool.connect();
+      await client.query('select pg_advisory_lock(hashtext($1))', [`mutualis-hosting:${name}`]);
       try {
         const id = client.escapeIdentifier(name);
         // FORCE ends the member application's open connections first.
         await client.query(`drop database if exists ${id} with (force)`);
         await client.query(`drop role if exists ${id}`);
       } finally {
-        client.release();
+        await unlockAndRelease(client, name);
       }
     },
 
