@@ -131,5 +131,5 @@ describe('usage metering', () => {
     } finally {
       await handle.delete();
     }
-  });
+  }, 120_000); // the run measures every syndicate of the shared test database, while the other files run
 });

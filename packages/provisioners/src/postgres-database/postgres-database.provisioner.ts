@@ -114,8 +114,14 @@ export function createPostgresDatabaseProvisioner(hostingUrl: string): PostgresD
     },
 
     async sizeOf(name) {
-      const { rows } = await pool.query<{ size: string | null }>('select case when exists (select 1 from pg_database where datname = $1) then pg_database_size($1)::text end as size', [name]);
-      return rows[0]?.size == null ? null : Number(rows[0].size);
+      try {
+        const { rows } = await pool.query<{ size: string | null }>('select case when exists (select 1 from pg_database where datname = $1) then pg_database_size($1)::text end as size', [name]);
+        return rows[0]?.size == null ? null : Number(rows[0].size);
+      } catch (error) {
+        // Dropped between the check and the measure: it has no size any more.
+        if (errorCode(error) === '3D000') return null;
+        throw error;
+      }
     },
 
     connectionUrl(name, password) {
