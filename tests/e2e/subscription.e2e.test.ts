@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDbs } from '../support/db.ts';
+import { closeDbs, superuserDb } from '../support/db.ts';
 import { createTenant, type TestTenant } from '../support/factories.ts';
 import { launchBrowser, loginThroughForm, newContext, seriousA11yViolations, webUrl } from './support/browser.ts';
 
@@ -25,6 +25,22 @@ async function pageAs(role: 'commune_dsi' | 'syndicate_operator' | 'syndicate_ad
   return page;
 }
 
+/**
+ * Waits for the subscription page to show `label` as its status; on timeout, says what the page and
+ * the database showed (the status row, the runs and their steps), so a slow worker is told from a stale page.
+ */
+async function statusShown(page: Page, label: string, timeout = 30_000) {
+  try {
+    await page.getByTestId('subscription-status').getByText(label).waitFor({ timeout });
+  } catch (error) {
+    const id = /\/services\/([0-9a-f-]{36})/.exec(page.url())?.[1];
+    const row = id ? await superuserDb().selectFrom('subscriptions').select(['status', 'updatedAt']).where('id', '=', id).executeTakeFirst() : null;
+    const runs = id ? await superuserDb().selectFrom('workflowRuns').select(['workflowId', 'status', 'updatedAt']).where('subjectId', '=', id).execute() : [];
+    const shown = await page.getByTestId('subscription-status').textContent().catch(() => null);
+    throw new Error(`"${label}" not shown in ${timeout} ms; the page shows "${shown}", the database says ${JSON.stringify({ row, runs })}`, { cause: error });
+  }
+}
+
 const euros = (cents: number) => new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }).format(cents / 100);
 
 describe('the catalogue and self-service subscriptions', () => {
@@ -46,7 +62,7 @@ describe('the catalogue and self-service subscriptions', () => {
 
     await Promise.all([dsi.waitForURL(/\/services\/[0-9a-f-]{36}$/), card.getByRole('button', { name: 'Envoyer la demande' }).click()]);
     const subscriptionUrl = dsi.url();
-    await dsi.getByTestId('subscription-status').getByText('En attente d’approbation').waitFor();
+    await statusShown(dsi, 'En attente d’approbation');
     await expect(dsi.getByTestId('subscription-price').textContent()).resolves.toContain(expected);
 
     // An operator, in another browser, approves the request.
@@ -57,7 +73,7 @@ describe('the catalogue and self-service subscriptions', () => {
     await operator.getByRole('status').filter({ hasText: 'approuvée' }).waitFor();
 
     // The DSI's page follows the run by itself until the service is active.
-    await dsi.getByTestId('subscription-status').getByText('Actif').waitFor({ timeout: 60_000 });
+    await statusShown(dsi, 'Actif', 60_000);
     const url = `https://fichiers.${commune.name.toLowerCase()}.mutualis.localhost`;
     await expect(dsi.getByTestId('subscription-url').textContent()).resolves.toBe(url);
     await expect(dsi.getByRole('listitem').filter({ hasText: /Fait/ }).count()).resolves.toBe(5);
@@ -86,12 +102,12 @@ describe('the catalogue and self-service subscriptions', () => {
     const confirmation = dsi.getByRole('group', { name: 'Résilier ce service ?' });
     await expect(confirmation.textContent()).resolves.toContain('conservées pendant 30 jours');
     await confirmation.getByRole('button', { name: 'Oui, résilier' }).click();
-    await dsi.getByTestId('subscription-status').getByText('Résiliation en cours (délai de grâce)').waitFor({ timeout: 30_000 });
+    await statusShown(dsi, 'Résiliation en cours (délai de grâce)', 30_000);
 
     // The DSI changes their mind during the grace period: the service is back, as it was.
     dsi.once('dialog', (dialog) => void dialog.accept());
     await dsi.getByRole('button', { name: 'Annuler la résiliation' }).click();
-    await dsi.getByTestId('subscription-status').getByText('Actif').waitFor({ timeout: 30_000 });
+    await statusShown(dsi, 'Actif', 30_000);
   });
 
   it('a refusal needs a reason, which the DSI then reads on their subscription page', async () => {
@@ -116,7 +132,7 @@ describe('the catalogue and self-service subscriptions', () => {
     await operator.getByRole('status').filter({ hasText: 'refusée' }).waitFor();
 
     await dsi.goto(subscriptionUrl);
-    await dsi.getByTestId('subscription-status').getByText('Refusé').waitFor({ timeout: 30_000 });
+    await statusShown(dsi, 'Refusé', 30_000);
     await dsi.getByText(/^Motif : .*ne couvre pas encore votre commune/).waitFor({ timeout: 10_000 });
   });
 

@@ -13,7 +13,8 @@ export function refreshWhile(active: () => boolean, delayMs: () => number): void
     let stopped = false;
     let timer: ReturnType<typeof setTimeout>;
     const tick = async () => {
-      await refreshAll().catch(() => {});
+      // A refresh that hangs (the server waiting on a busy worker) is overtaken after 15 s by the next one.
+      await Promise.race([refreshAll().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 15_000))]);
       if (!stopped) timer = setTimeout(tick, delay);
     };
     timer = setTimeout(tick, delay);
