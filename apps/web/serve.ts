@@ -5,6 +5,8 @@
  * non-SvelteKit handlers (the OpenID provider) are mounted.
  */
 import http from 'node:http';
+import { createDb } from '@mutualis/db';
+import { createIdentityProvider, createInteractionHandler, endPlatformSessionOnLogout } from '@mutualis/identity';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '0.0.0.0';
@@ -18,10 +20,34 @@ const { handler } = (await import(new URL('./build/handler.js', import.meta.url)
   handler: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
 };
 
+// The territorial SSO (OpenID provider) at /oidc, and its interaction endpoint, beside SvelteKit.
+const db = createDb(process.env.APP_DATABASE_URL!, { max: 5, applicationName: 'mutualis-sso' });
+const provider = await createIdentityProvider({ db, origin: origin.origin, secretKey: process.env.MUTUALIS_SECRET_KEY! });
+const oidc = provider.callback();
+const interaction = createInteractionHandler({ provider, db, sessionCookie: 'mutualis_session' });
+provider.on('server_error', (_ctx, error) => console.error('[sso]', error));
+endPlatformSessionOnLogout({ provider, db, sessionCookie: 'mutualis_session' });
+
 const server = http.createServer((req, res) => {
   // Always overwritten: a client cannot choose the origin the app believes it is served from.
   req.headers[PROTO] = origin.protocol.slice(0, -1);
   req.headers[HOST] = origin.host;
+  const url = req.url ?? '/';
+  if (url === '/oidc' || url.startsWith('/oidc/') || url.startsWith('/oidc?')) {
+    req.headers['x-forwarded-proto'] = origin.protocol.slice(0, -1);
+    req.headers['x-forwarded-host'] = origin.host;
+    req.url = url.slice('/oidc'.length) || '/';
+    oidc(req, res);
+    return;
+  }
+  if (/^\/interaction\/[A-Za-z0-9_-]+$/.test(url.split('?')[0]!) && req.method === 'GET') {
+    interaction(req, res).catch((error: unknown) => {
+      console.error('[sso]', error);
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    });
+    return;
+  }
   handler(req, res, () => {
     res.statusCode = 404;
     res.end('Not found');

@@ -11,7 +11,8 @@ import { createTenant, randomSiren, sha256, type TestTenant } from '../support/f
 import { addActivity, errorOf, probeAs, type TenantActivity } from '../support/tenant-rows.ts';
 
 /** Tables that hold no tenant data, and so no row-level security. */
-const GLOBAL_TABLES = ['login_failures', 'kysely_migration', 'kysely_migration_lock'];
+// oidc_*: the SSO's opaque sessions, tokens and signing keys, read before any tenant is known.
+const GLOBAL_TABLES = ['login_failures', 'kysely_migration', 'kysely_migration_lock', 'oidc_payloads', 'oidc_signing_keys'];
 const TENANT_TABLES = ['members', 'users', 'memberships', 'sessions', 'audit_events', 'workflow_runs'] as const;
 type TenantTable = (typeof TENANT_TABLES)[number];
 /** Tables whose rows belong to one member (`id` for members itself). */

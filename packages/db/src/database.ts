@@ -7,6 +7,7 @@ import type {
   AppEndpointTable, OfferingPlanTable, OfferingTable, OidcClientTable, PlanPriceTable, ResourceTable, SubscriptionPeriodTable,
   SubscriptionTable, UsageRecordTable,
 } from './tables/catalog.table.ts';
+import type { OidcPayloadTable, OidcSigningKeyTable } from './tables/oidc.table.ts';
 
 /** The schema as Kysely sees it (camelCase, mapped to snake_case columns by CamelCasePlugin). */
 export interface Database {
@@ -34,4 +35,6 @@ export interface Database {
   oidcClients: OidcClientTable;
   appEndpoints: AppEndpointTable;
   usageRecords: UsageRecordTable;
+  oidcPayloads: OidcPayloadTable;
+  oidcSigningKeys: OidcSigningKeyTable;
 }

@@ -189,6 +189,10 @@ export const en: Messages = {
     generic: 'Something went wrong',
     home: 'Back to home',
   },
+  sso: {
+    refusedTitle: 'Access to this application refused',
+    refusedText: (app: string) => `Your account has no access to “${app}”: this application belongs to another municipality. If you think you need it, ask your municipality's IT manager.`,
+  },
   offboarding: {
     title: 'Member departure',
     intro: (days: number) => `A departure takes four steps: export of all the member's data (a zip archive to hand over), suspension of its accounts, retention for ${days} days, then erasure of its personal data. Until erasure, the departure can be cancelled: the member becomes active again.`,

@@ -188,6 +188,10 @@ export const fr = {
     generic: 'Une erreur est survenue',
     home: 'Revenir à l’accueil',
   },
+  sso: {
+    refusedTitle: 'Accès refusé à cette application',
+    refusedText: (app: string) => `Votre compte n’a pas accès à « ${app} » : cette application est celle d’une autre commune. Si vous pensez devoir y accéder, demandez au DSI de votre commune.`,
+  },
   offboarding: {
     title: 'Départ du membre',
     intro: (days: number) => `Le départ se fait en quatre étapes : export de toutes les données du membre (archive zip à lui remettre), suspension de ses comptes, conservation pendant ${days} jours, puis effacement de ses données personnelles. Jusqu’à l’effacement, le départ peut être annulé : le membre redevient actif.`,

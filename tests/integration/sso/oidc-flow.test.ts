@@ -1,0 +1,178 @@
+/**
+ * The territorial SSO against the running web server (the test stack's): a client made by the
+ * oidc-client provisioner, the authorization-code flow with PKCE driven by `openid-client` with
+ * the platform's own session as the login, the ID token's signature checked on the published JWKS,
+ * refresh, userinfo, and logout; a user of another commune refused; a disabled user's refresh refused.
+ */
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestSubscription, revealSecrets } from '@mutualis/core';
+import { appDb, closeDbs, superuserDb } from '../../support/db.ts';
+import { createTenant, testTemporal, type TestTenant } from '../../support/factories.ts';
+import { startTestWorker, type TestWorker } from '../../support/workers.ts';
+import { addOffering } from '../subscriptions/support.ts';
+
+const WEB = process.env.WEB_URL!;
+const ISSUER = `${WEB}/oidc`;
+let worker: TestWorker;
+let tenant: TestTenant;
+let clientId: string;
+let clientSecret: string;
+let redirectUri: string;
+let config: oidc.Configuration;
+
+beforeAll(async () => {
+  [worker, tenant] = await Promise.all([startTestWorker('sso', { smtpUrl: process.env.SMTP_URL! }), createTenant({ communes: 2 })]);
+  // The commune's intranet, with an SSO client and an address, made by the provisioners.
+  const { offeringId, planId } = await addOffering(tenant.syndicateId, 'intranet', [{ key: 'sso', kind: 'oidc-client' }, { key: 'endpoint', kind: 'app-endpoint' }]);
+  const dsi = await tenant.actorFor('commune_dsi');
+  const requested = await requestSubscription(appDb(), await testTemporal(), dsi, { memberId: tenant.members[0]!.id, offeringId, planId }, worker.taskQueue);
+  await (await testTemporal()).workflow.getHandle(requested.workflowId).result();
+  const [secret] = await revealSecrets(appDb(), dsi, requested.subscriptionId, process.env.MUTUALIS_SECRET_KEY!);
+  clientId = secret!.values.find((v) => v.name === 'Identifiant client')!.value;
+  clientSecret = secret!.values.find((v) => v.name === 'Secret client')!.value;
+  const row = await superuserDb().selectFrom('oidcClients').select('redirectUris').where('clientId', '=', clientId).executeTakeFirstOrThrow();
+  redirectUri = row.redirectUris[0]!;
+  config = await oidc.discovery(new URL(ISSUER), clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+}, 120_000);
+afterAll(async () => {
+  await worker?.stop();
+  await closeDbs();
+});
+
+/** A browser, reduced to what the flow needs: cookies per name, redirects followed by hand. */
+class Browser {
+  private readonly cookies = new Map<string, string>();
+  constructor(platformSession?: string) {
+    if (platformSession) this.cookies.set('mutualis_session', platformSession);
+  }
+  private header() { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '); }
+  private keep(res: Response) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const [name, ...value] = pair!.split('=');
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value.join('=') === '') this.cookies.delete(name!.trim());
+      else this.cookies.set(name!.trim(), value.join('='));
+    }
+  }
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: this.header() } });
+    this.keep(res);
+    return res;
+  }
+  /** Follows redirects until one leaves for `stopAt` (returned), or a page answers (returned as a Response). */
+  async follow(start: string, stopAt: string): Promise<{ redirect: URL } | { page: Response; url: string }> {
+    let url = start;
+    for (let hops = 0; hops < 15; hops++) {
+      const res = await this.request(url);
+      const location = res.headers.get('location');
+      if (!location || res.status < 300 || res.status >= 400) return { page: res, url };
+      const next = new URL(location, url);
+      if (next.href.startsWith(stopAt)) return { redirect: next };
+      url = next.href;
+    }
+    throw new Error(`too many redirects from ${start}`);
+  }
+}
+
+async function authorize(browser: Browser) {
+  const codeVerifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri, scope: 'openid email profile commune', state,
+    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
+  });
+  return { codeVerifier, state, outcome: await browser.follow(url.href, redirectUri) };
+}
+
+describe('the territorial SSO (OpenID Connect)', () => {
+  it('publishes its discovery document and keys', async () => {
+    const discovery = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
+    expect(discovery).toMatchObject({ issuer: ISSUER, code_challenge_methods_supported: ['S256'] });
+    expect(discovery.scopes_supported).toEqual(expect.arrayContaining(['openid', 'email', 'profile', 'commune']));
+    const jwks = await (await fetch(String(discovery.jwks_uri))).json() as { keys: Array<Record<string, unknown>> };
+    expect(jwks.keys.length).toBeGreaterThanOrEqual(1);
+    // Public keys only.
+    expect(jwks.keys.every((k) => k.d === undefined && k.kty === 'EC')).toBe(true);
+  });
+
+  it('an agent with a platform session signs in without a password: code + PKCE, signed ID token, claims, refresh, userinfo, logout', async () => {
+    const agent = tenant.users.commune_agent;
+    const { token } = await tenant.openSession(agent);
+    const browser = new Browser(token);
+    const { codeVerifier, state, outcome } = await authorize(browser);
+    if (!('redirect' in outcome)) throw new Error(`the flow stopped on ${outcome.url} (${outcome.page.status}): ${await outcome.page.text()}`);
+    const tokens = await oidc.authorizationCodeGrant(config, outcome.redirect, { pkceCodeVerifier: codeVerifier, expectedState: state });
+
+    // The ID token's signature, on the published keys, and its claims.
+    const idToken = tokens.id_token!;
+    expect(decodeProtectedHeader(idToken).alg).toBe('ES256');
+    const { payload } = await jwtVerify(idToken, createRemoteJWKSet(new URL(`${ISSUER}/jwks`)), { issuer: ISSUER, audience: clientId });
+    expect(payload).toMatchObject({
+      sub: agent.id, email: agent.email, email_verified: true, name: `commune_agent ${tenant.tag}`,
+      commune_insee: tenant.members[0]!.inseeCode, commune_name: tenant.members[0]!.name, roles: ['commune_agent'],
+    });
+    expect(tokens.refresh_token).toBeTruthy();
+
+    const info = await oidc.fetchUserInfo(config, tokens.access_token, agent.id);
+    expect(info).toMatchObject({ sub: agent.id, email: agent.email, roles: ['commune_agent'] });
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(refreshed.access_token).not.toBe(tokens.access_token);
+    expect(refreshed.claims()?.sub).toBe(agent.id);
+
+    // Logout from the application: the SSO session and the platform session both end.
+    const end = oidc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: redirectUri.replace('/oidc/callback', '/') });
+    const confirm = await browser.follow(end.href, 'https://');
+    if (!('page' in confirm)) throw new Error('expected the logout confirmation page');
+    const html = await confirm.page.text();
+    expect(html).toContain('Voulez-vous vous déconnecter');
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
+    const posted = await browser.request(new URL(action, confirm.url).href, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
+    });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toBe(redirectUri.replace('/oidc/callback', '/'));
+    // The platform session ends with it (single logout)…
+    const ended = async () => (await superuserDb().selectFrom('sessions').select('endedAt').where('userId', '=', agent.id).executeTakeFirstOrThrow()).endedAt;
+    for (let i = 0; i < 50 && !(await ended()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await ended()).not.toBeNull();
+    // …so signing in again asks for the password.
+    const again = await authorize(browser);
+    if (!('page' in again.outcome)) throw new Error('a code was issued after logout');
+    expect(new URL(again.outcome.url).pathname).toBe('/connexion');
+  });
+
+  it('a user of another commune is refused with a page that says so, and gets no code', async () => {
+    const other = await tenant.addUser('commune_agent', tenant.members[1]!.id);
+    const { token } = await tenant.openSession(other);
+    const { outcome } = await authorize(new Browser(token));
+    if (!('page' in outcome)) throw new Error(`a code was issued: ${outcome.redirect.href}`);
+    expect(new URL(outcome.url).pathname).toBe('/acces-refuse');
+    expect(await outcome.page.text()).toContain('Votre compte n’a pas accès');
+  });
+
+  it('without a platform session, the login page is asked for, and it comes back to the SSO', async () => {
+    const { outcome } = await authorize(new Browser());
+    if (!('page' in outcome)) throw new Error('a code was issued without any login');
+    const url = new URL(outcome.url);
+    expect(url.pathname).toBe('/connexion');
+    expect(url.searchParams.get('redirectTo')).toMatch(/^\/interaction\/[A-Za-z0-9_-]+$/);
+  });
+
+  it('a disabled user\'s refresh token is refused', async () => {
+    const user = await tenant.addUser('commune_elected', tenant.members[0]!.id);
+    const { token } = await tenant.openSession(user);
+    const { codeVerifier, state, outcome } = await authorize(new Browser(token));
+    if (!('redirect' in outcome)) throw new Error('no code');
+    const tokens = await oidc.authorizationCodeGrant(config, outcome.redirect, { pkceCodeVerifier: codeVerifier, expectedState: state });
+    await superuserDb().updateTable('users').set({ status: 'disabled' }).where('id', '=', user.id).execute();
+    await expect(oidc.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('a wrong client secret is refused', async () => {
+    const wrong = await oidc.discovery(new URL(ISSUER), clientId, 'not-the-secret', undefined, { execute: [oidc.allowInsecureRequests] });
+    await expect(oidc.refreshTokenGrant(wrong, 'whatever')).rejects.toMatchObject({ error: 'invalid_client' });
+  });
+});
