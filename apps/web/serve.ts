@@ -36,6 +36,8 @@ const server = http.createServer((req, res) => {
   if (url === '/oidc' || url.startsWith('/oidc/') || url.startsWith('/oidc?')) {
     req.headers['x-forwarded-proto'] = origin.protocol.slice(0, -1);
     req.headers['x-forwarded-host'] = origin.host;
+    // Mounted as Express would: the provider finds its mount path from originalUrl.
+    (req as http.IncomingMessage & { originalUrl?: string }).originalUrl = url;
     req.url = url.slice('/oidc'.length) || '/';
     oidc(req, res);
     return;
