@@ -30,10 +30,11 @@ export class PostgresAdapter implements Adapter {
   }
 
   private async findWhere(column: 'id' | 'uid' | 'userCode', value: string): Promise<AdapterPayload | undefined> {
-    const row = await this.db.selectFrom('oidcPayloads').select(['payload', 'consumedAt']).where('model', '=', this.model).where(column, '=', value)
+    // Read as text: the client's CamelCasePlugin would otherwise rename the payload's own keys (client_id…).
+    const row = await this.db.selectFrom('oidcPayloads').select([sql<string>`payload::text`.as('json'), 'consumedAt']).where('model', '=', this.model).where(column, '=', value)
       .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', new Date())])).executeTakeFirst();
     if (!row) return undefined;
-    return { ...(row.payload as AdapterPayload), ...(row.consumedAt ? { consumed: Math.floor(row.consumedAt.getTime() / 1000) } : {}) };
+    return { ...(JSON.parse(row.json) as AdapterPayload), ...(row.consumedAt ? { consumed: Math.floor(row.consumedAt.getTime() / 1000) } : {}) };
   }
 
   find(id: string) { return this.findWhere('id', id); }

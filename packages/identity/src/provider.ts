@@ -18,6 +18,9 @@ export interface IdentityOptions {
 const SCOPES = ['openid', 'offline_access', 'email', 'profile', 'commune'];
 const MEMBER = 'mutualis_member_id';
 const SYNDICATE = 'mutualis_syndicate_id';
+/** …as the provider's Client objects expose them (camelCase). */
+const MEMBER_PROP = 'mutualisMemberId';
+const SYNDICATE_PROP = 'mutualisSyndicateId';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();
@@ -68,8 +71,8 @@ export async function createIdentityProvider({ db, origin, secretKey }: Identity
     // A disabled account signs in nowhere, and its refresh tokens are refused.
     if (!row || row.status !== 'active') return undefined;
     const client = ctx.oidc.client as unknown as Record<string, string> | undefined;
-    const memberId = client?.[MEMBER];
-    if (client && row.syndicateId !== client[SYNDICATE]) return undefined;
+    const memberId = client?.[MEMBER_PROP];
+    if (client && row.syndicateId !== client[SYNDICATE_PROP]) return undefined;
     const here = row.memberships.filter((m) => m.memberId === memberId);
     return {
       accountId: sub,
@@ -174,7 +177,7 @@ export function createInteractionHandler({ provider, db, sessionCookie }: Intera
     const actor = await authenticate(db, cookiesOf(req)[sessionCookie], ip);
     if (!actor) return redirect(res, `/connexion?redirectTo=${encodeURIComponent(`/interaction/${details.uid}`)}`);
     const client = await provider.Client.find(String(details.params.client_id)) as unknown as (Record<string, string> & { clientName?: string }) | undefined;
-    const allowed = client && actor.syndicateId === client[SYNDICATE] && actor.memberships.some((m) => m.memberId === client[MEMBER]);
+    const allowed = client && actor.syndicateId === client[SYNDICATE_PROP] && actor.memberships.some((m) => m.memberId === client[MEMBER_PROP]);
     if (!client || !allowed) {
       return redirect(res, `/acces-refuse?application=${encodeURIComponent(client?.clientName ?? String(details.params.client_id))}`);
     }
