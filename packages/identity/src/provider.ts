@@ -18,9 +18,11 @@ export interface IdentityOptions {
 const SCOPES = ['openid', 'offline_access', 'email', 'profile', 'commune'];
 const MEMBER = 'mutualis_member_id';
 const SYNDICATE = 'mutualis_syndicate_id';
-/** …as the provider's Client objects expose them (camelCase). */
-const MEMBER_PROP = 'mutualisMemberId';
-const SYNDICATE_PROP = 'mutualisSyndicateId';
+/** The member and syndicate a client is bound to (the provider's Client keeps extra metadata under its own name, or camel-cased). */
+const boundTo = (client: unknown) => {
+  const c = client as Record<string, string | undefined>;
+  return { memberId: c[MEMBER] ?? c.mutualisMemberId, syndicateId: c[SYNDICATE] ?? c.mutualisSyndicateId };
+};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();
@@ -70,9 +72,9 @@ export async function createIdentityProvider({ db, origin, secretKey }: Identity
     const row = (await sql<AccountRow>`select * from oidc_find_account(${sub}::uuid)`.execute(db)).rows[0];
     // A disabled account signs in nowhere, and its refresh tokens are refused.
     if (!row || row.status !== 'active') return undefined;
-    const client = ctx.oidc.client as unknown as Record<string, string> | undefined;
-    const memberId = client?.[MEMBER_PROP];
-    if (client && row.syndicateId !== client[SYNDICATE_PROP]) return undefined;
+    const client = ctx.oidc.client ? boundTo(ctx.oidc.client) : undefined;
+    const memberId = client?.memberId;
+    if (client && row.syndicateId !== client.syndicateId) return undefined;
     const here = row.memberships.filter((m) => m.memberId === memberId);
     return {
       accountId: sub,
@@ -91,6 +93,8 @@ export async function createIdentityProvider({ db, origin, secretKey }: Identity
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], commune: ['commune_insee', 'commune_name', 'roles'] },
     extraClientMetadata: { properties: [MEMBER, SYNDICATE] },
     findAccount,
+    // The ID token carries the claims of the granted scopes too (applications read the commune and roles from it).
+    conformIdTokenClaims: false,
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
@@ -177,7 +181,8 @@ export function createInteractionHandler({ provider, db, sessionCookie }: Intera
     const actor = await authenticate(db, cookiesOf(req)[sessionCookie], ip);
     if (!actor) return redirect(res, `/connexion?redirectTo=${encodeURIComponent(`/interaction/${details.uid}`)}`);
     const client = await provider.Client.find(String(details.params.client_id)) as unknown as (Record<string, string> & { clientName?: string }) | undefined;
-    const allowed = client && actor.syndicateId === client[SYNDICATE_PROP] && actor.memberships.some((m) => m.memberId === client[MEMBER_PROP]);
+    const bound = client ? boundTo(client) : undefined;
+    const allowed = bound && actor.syndicateId === bound.syndicateId && actor.memberships.some((m) => m.memberId === bound.memberId);
     if (!client || !allowed) {
       return redirect(res, `/acces-refuse?application=${encodeURIComponent(client?.clientName ?? String(details.params.client_id))}`);
     }
