@@ -119,3 +119,25 @@ export async function waitForRun<T extends WorkflowProgress>(get: () => Promise<
 export function waitForProgress(caller: TestCaller, workflowId: string, done: (p: Awaited<ReturnType<TestCaller['workflows']['get']>>) => boolean, timeoutMs = 30_000) {
   return waitForRun(() => caller.workflows.get({ workflowId }), done, timeoutMs);
 }
+
+/**
+ * A run's result, or, when it does not come in `timeoutMs`, an error that says where the run is:
+ * its status, pending activities (attempts, last failure) and the last events of its history.
+ */
+export async function resultWithin<T>(handle: { result(): Promise<T>; describe(): Promise<{ status: { name: string }; raw: { pendingActivities?: unknown[] | null; pendingWorkflowTask?: unknown } }>; fetchHistory(): Promise<{ events?: Array<{ eventType?: unknown; eventTime?: unknown }> | null }> }, timeoutMs = 45_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void (async () => {
+        const [description, history] = await Promise.all([handle.describe().catch((e: unknown) => String(e)), handle.fetchHistory().catch(() => null)]);
+        const last = (history?.events ?? []).slice(-8).map((e) => `${String(e.eventType)}`).join(', ');
+        reject(new Error(`The run did not finish in ${timeoutMs} ms: ${JSON.stringify(typeof description === 'string' ? description : { status: description.status.name, pending: description.raw.pendingActivities, task: description.raw.pendingWorkflowTask })}; last events: ${last}`));
+      })();
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([handle.result(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -3,6 +3,7 @@ import { TRPCError } from '@trpc/server';
 import type { WorkflowProgress } from '@mutualis/contracts';
 import { closeDbs, ownerDb } from '../../support/db.ts';
 import { createTenant, randomSiren, testTemporal, type TestTenant } from '../../support/factories.ts';
+import { resultWithin } from '../../support/workers.ts';
 
 let tenant: TestTenant;
 beforeAll(async () => { tenant = await createTenant({ communes: 1 }); });
@@ -13,7 +14,7 @@ describe('onboarding another public body by its SIREN (members.onboard, kind oth
     const { caller } = tenant.caller(await tenant.actorFor('syndicate_operator'));
     const siren = randomSiren();
     const { memberId, workflowId } = await caller.members.onboard({ kind: 'other', siren: `${siren.slice(0, 3)} ${siren.slice(3, 6)} ${siren.slice(6)}`, name: `CCAS de test ${tenant.tag}`, agentCount: 12 });
-    const result: WorkflowProgress = await (await testTemporal()).workflow.getHandle(workflowId).result();
+    const result: WorkflowProgress = await resultWithin((await testTemporal()).workflow.getHandle(workflowId));
     expect(result.state).toBe('completed');
     const row = await ownerDb().selectFrom('members').select(['kind', 'siren', 'name', 'status', 'agentCount', 'inseeCode']).where('id', '=', memberId).executeTakeFirstOrThrow();
     expect(row).toEqual({ kind: 'other', siren, name: `CCAS de test ${tenant.tag}`, status: 'active', agentCount: 12, inseeCode: null });
