@@ -263,7 +263,7 @@ export async function cancelSubscription(db: Db, temporal: Client, actor: Actor,
  * cancelled, and its compensation puts the subscription back in service with everything kept.
  */
 export async function keepSubscriptionAfterCancel(db: Db, temporal: Client, actor: Actor, id: string): Promise<{ workflowId: string }> {
-  return withTenant(db, actor.tenant, async (tx) => {
+  const answer = await withTenant(db, actor.tenant, async (tx) => {
     const sub = await subscriptionFor(tx, actor, id, 'update');
     const run = await tx.selectFrom('workflowRuns').select('workflowId').where('subjectId', '=', sub.id)
       .where('workflowType', '=', deprovisionSubscriptionWorkflowName).where('status', '=', 'running').executeTakeFirst();
@@ -272,6 +272,9 @@ export async function keepSubscriptionAfterCancel(db: Db, temporal: Client, acto
     await appendAudit(tx, { syndicateId: actor.syndicateId, memberId: sub.memberId, actorUserId: actor.userId, action: 'subscription.cancellation_withdrawn', subjectType: 'Subscription', subjectId: sub.id, ip: actor.ip });
     return { workflowId: run.workflowId };
   });
+  // The run puts the subscription back in a moment: wait for it (10 s at most), so the answer shows the outcome.
+  await temporal.withDeadline(Date.now() + 10_000, () => temporal.workflow.getHandle(answer.workflowId).result()).catch(() => undefined);
+  return answer;
 }
 
 /**
