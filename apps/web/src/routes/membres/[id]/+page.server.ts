@@ -4,6 +4,7 @@ import type { Actions, PageServerLoad } from './$types';
 import { memberIdInput, offboardWorkflowId, onboardWorkflowId } from '@mutualis/contracts';
 import { env } from '#lib/server/env.ts';
 import { api } from '#lib/server/context.ts';
+import { settled } from '#lib/server/runs.ts';
 import { orPageError } from '#lib/server/errors.ts';
 import { requireActor } from '#lib/server/guards.ts';
 
@@ -39,7 +40,10 @@ async function decide(event: Parameters<Actions[string]>[0], what: 'retry' | 'ca
     const caller = api(event);
     const workflowId = workflowIdOf(event.params.id!);
     if (what === 'retry') await caller.workflows.retry({ workflowId });
-    else await caller.workflows.cancel({ workflowId });
+    else {
+      await caller.workflows.cancel({ workflowId });
+      await settled(event, workflowId);
+    }
     return { done: what };
   } catch (e) {
     if (e instanceof TRPCError) return fail(e.code === 'FORBIDDEN' ? 403 : 400, { message: e.message });

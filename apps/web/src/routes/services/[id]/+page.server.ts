@@ -5,6 +5,7 @@ import type { Actions, PageServerLoad, RequestEvent } from './$types';
 import { messages } from '#lib/i18n/index.ts';
 import { formatCents } from '#lib/money.ts';
 import { api } from '#lib/server/context.ts';
+import { settled } from '#lib/server/runs.ts';
 import { env } from '#lib/server/env.ts';
 import { failStatus, fieldErrorsOf, orPageError } from '#lib/server/errors.ts';
 import { requireActor } from '#lib/server/guards.ts';
@@ -57,7 +58,10 @@ const intOrUndefined = (value: FormDataEntryValue | null): number | undefined =>
 async function runDecision(event: Event, what: 'retry' | 'cancel', workflowId: string) {
   try {
     if (what === 'retry') await api(event).workflows.retry({ workflowId });
-    else await api(event).workflows.cancel({ workflowId });
+    else {
+      await api(event).workflows.cancel({ workflowId });
+      await settled(event, workflowId);
+    }
     return { action: what, done: true };
   } catch (e) {
     return refused(e, what);
