@@ -74,6 +74,10 @@ export interface ExportResult { exportId: string; fileName: string; size: number
  */
 export function exportMemberData(db: Db, input: StepInput): Promise<ExportResult> {
   return inSyndicate(db, input, (tx) => once(tx, input.syndicateId, `${input.workflowId}:export`, async () => {
+    // The request starts this run inside its transaction: until that commits (its run row and its
+    // audit event with it), the export would miss them. Retryable: a moment later they are there.
+    const recorded = await tx.selectFrom('workflowRuns').select('id').where('workflowId', '=', input.workflowId).executeTakeFirst();
+    if (!recorded) throw new Error("La demande de départ n'est pas encore enregistrée : l'export reprendra dans un instant.");
     const member = await memberOf(tx, input.memberId);
     requireStatus(member, 'active', "ses données ne sont pas exportées");
     const syndicate = await tx.selectFrom('syndicates').select(['id', 'name']).where('id', '=', input.syndicateId).executeTakeFirstOrThrow();

@@ -30,7 +30,9 @@ function inSyndicate<T>(db: Db, input: StepInput, fn: (tx: Tx) => Promise<T>): P
 
 async function memberOf(tx: Tx, memberId: string) {
   const member = await tx.selectFrom('members').selectAll().where('id', '=', memberId).executeTakeFirst();
-  if (!member) throw new StepRefusedError("Ce membre n'existe plus : l'adhésion ne peut pas continuer. Annulez-la.");
+  // Retryable: the request starts this run inside its transaction, so the first step may look
+  // before the member's row is committed (a refusal here would stop a healthy run for a person).
+  if (!member) throw new Error("Ce membre n'est pas (encore) enregistré : l'adhésion reprendra dans un instant ; s'il a été supprimé, annulez-la.");
   return member;
 }
 
