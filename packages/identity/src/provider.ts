@@ -96,6 +96,8 @@ export async function createIdentityProvider({ db, origin, secretKey }: Identity
     // The ID token carries the claims of the granted scopes too (applications read the commune and roles from it).
     conformIdTokenClaims: false,
     pkce: { required: () => true },
+    // The authorization code flow only (no implicit or hybrid flows: tokens never travel in URLs).
+    responseTypes: ['code'],
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
