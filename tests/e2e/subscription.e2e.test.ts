@@ -37,7 +37,10 @@ async function statusShown(page: Page, label: string, timeout = 30_000) {
     const row = id ? await superuserDb().selectFrom('subscriptions').select(['status', 'updatedAt']).where('id', '=', id).executeTakeFirst() : null;
     const runs = id ? await superuserDb().selectFrom('workflowRuns').select(['workflowId', 'status', 'updatedAt']).where('subjectId', '=', id).execute() : [];
     const shown = await page.getByTestId('subscription-status').textContent().catch(() => null);
-    throw new Error(`"${label}" not shown in ${timeout} ms; the page shows "${shown}", the database says ${JSON.stringify({ row, runs })}`, { cause: error });
+    // Is the server slow to answer, or did the page stop asking? A reload tells.
+    const t0 = Date.now();
+    const reloaded = await page.reload({ timeout: 30_000 }).then(() => page.getByTestId('subscription-status').textContent(), (e: unknown) => `reload failed: ${String(e)}`);
+    throw new Error(`"${label}" not shown in ${timeout} ms; the page shows "${shown}" (after a reload, in ${Date.now() - t0} ms: "${reloaded}"), the database says ${JSON.stringify({ row, runs })}`, { cause: error });
   }
 }
 

@@ -2,8 +2,9 @@ import { refreshAll } from '$app/navigation';
 
 /**
  * While `active()` holds, refreshes the page's data every `delayMs()`. A refresh still in flight is
- * not doubled (a slow server is not asked twice at once), unless it has hung for 10 s, when a new
- * one overtakes it. Call it from a component's script.
+ * not doubled: a new one would cancel it, and refreshes slower than the interval would then never
+ * complete. Only one that has hung for 30 s (far beyond the server's own 5 s limit on asking a
+ * worker) is overtaken. Call it from a component's script.
  */
 export function refreshWhile(active: () => boolean, delayMs: () => number): void {
   $effect(() => {
@@ -11,7 +12,7 @@ export function refreshWhile(active: () => boolean, delayMs: () => number): void
     let startedAt = 0;
     let inFlight = false;
     const timer = setInterval(() => {
-      if (inFlight && Date.now() - startedAt < 10_000) return;
+      if (inFlight && Date.now() - startedAt < 30_000) return;
       inFlight = true;
       startedAt = Date.now();
       void refreshAll().catch(() => {}).finally(() => { inFlight = false; });

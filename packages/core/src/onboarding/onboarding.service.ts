@@ -93,8 +93,9 @@ export async function getRunProgress(db: Db, temporal: Client, actor: Actor, wor
     const progress = await handle.result() as WorkflowProgress;
     return { ...progress, subjectType: run.subjectType, subjectId: run.subjectId, live: null };
   }
-  // A worker that cannot answer (busy, restarting) must not hang the page that asks: 10 s at most.
-  const progress = await temporal.withDeadline(Date.now() + 10_000, () => handle.query<WorkflowProgress>(progressQueryName));
+  // A worker that cannot answer (busy, restarting) must not hang the page that asks: 5 s at most,
+  // after which the page shows what the database knows and says the run's details are unavailable.
+  const progress = await temporal.withDeadline(Date.now() + 5_000, () => handle.query<WorkflowProgress>(progressQueryName));
   const pending = description?.raw.pendingActivities?.[0];
   const running = progress.steps.find((s) => s.state === 'running');
   const live = pending && running ? {

@@ -105,8 +105,12 @@ export interface SubscriptionSummary {
   memberName: string;
   offeringId: string;
   offeringName: string;
+  offeringNameEn: string;
   offeringKind: string;
   planName: string;
+  planNameEn: string;
+  /** the instance's address, once it has one */
+  url: string | null;
   seats: number;
   storageGb: number;
   status: SubscriptionStatus;
@@ -126,8 +130,10 @@ export async function listSubscriptions(db: Db, actor: Actor, raw: Subscriptions
       .innerJoin('offerings', 'offerings.id', 'subscriptions.offeringId')
       .innerJoin('offeringPlans', 'offeringPlans.id', 'subscriptions.planId')
       .select(['subscriptions.id', 'subscriptions.memberId', 'members.name as memberName', 'subscriptions.offeringId', 'offerings.nameFr as offeringName',
-        'offerings.kind as offeringKind', 'offeringPlans.nameFr as planName', 'subscriptions.seats', 'subscriptions.storageGb', 'subscriptions.status',
+        'offerings.nameEn as offeringNameEn', 'offerings.kind as offeringKind', 'offeringPlans.nameFr as planName', 'offeringPlans.nameEn as planNameEn',
+        'subscriptions.seats', 'subscriptions.storageGb', 'subscriptions.status',
         'offerings.requiresApproval', 'subscriptions.decisionReason', 'subscriptions.createdAt', 'subscriptions.updatedAt'])
+      .select((eb) => eb.selectFrom('appEndpoints').select('appEndpoints.url').whereRef('appEndpoints.subscriptionId', '=', 'subscriptions.id').limit(1).as('url'))
       .where(accessibleWhere(actor.ability, 'read', 'Subscription', 'subscriptions'));
     if (input.memberId) q = q.where('subscriptions.memberId', '=', input.memberId);
     if (input.status) q = q.where('subscriptions.status', '=', input.status);
@@ -197,6 +203,7 @@ export async function getSubscription(db: Db, actor: Actor, id: string): Promise
       .innerJoin('offerings', 'offerings.id', 'subscriptions.offeringId')
       .innerJoin('offeringPlans', 'offeringPlans.id', 'subscriptions.planId')
       .select(['subscriptions.id', 'subscriptions.memberId', 'members.name as memberName', 'members.population', 'subscriptions.offeringId', 'offerings.nameFr as offeringName',
+        'offerings.nameEn as offeringNameEn', 'offeringPlans.nameEn as planNameEn',
         'offerings.slug as offeringSlug', 'offerings.kind as offeringKind', 'offeringPlans.nameFr as planName', 'subscriptions.planId', 'subscriptions.seats',
         'subscriptions.storageGb', 'subscriptions.status', 'offerings.requiresApproval', 'subscriptions.decisionReason', 'subscriptions.decidedAt',
         'subscriptions.activatedAt', 'subscriptions.graceUntil', 'subscriptions.endedAt', 'subscriptions.createdAt', 'subscriptions.updatedAt'])

@@ -86,6 +86,9 @@ export const en: Messages = {
     role: 'Your role',
     open: 'Open the commune’s page',
     noCommune: 'Your account is not linked to any commune yet. Contact the syndicate.',
+    applications: 'Your applications',
+    applicationsHint: 'You are signed in to them with your Mutualis account: no second password.',
+    noApplication: 'No application in service yet.',
   },
   board: {
     title: 'Board space',

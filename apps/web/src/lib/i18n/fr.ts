@@ -85,6 +85,9 @@ export const fr = {
     role: 'Votre rôle',
     open: 'Voir la fiche de la commune',
     noCommune: 'Votre compte n’est rattaché à aucune commune pour le moment. Contactez le syndicat.',
+    applications: 'Vos applications',
+    applicationsHint: 'Vous y êtes connecté avec votre compte Mutualis : pas de second mot de passe.',
+    noApplication: 'Aucune application en service pour le moment.',
   },
   board: {
     title: 'Espace du comité syndical',
