@@ -79,6 +79,8 @@ export const saveOfferingInput = z.object({
   plans: z.array(planInputSchema).max(10).default([]),
 });
 export type SaveOfferingInput = z.input<typeof saveOfferingInput>;
+/** What describes an offering, wherever one is written down (catalog, seed). */
+export type OfferingFields = Omit<z.output<typeof saveOfferingInput>, 'id' | 'plans'>;
 
 export const setPriceInput = z.object({
   planId: z.uuid({ error: "L'identifiant du plan est invalide." }),

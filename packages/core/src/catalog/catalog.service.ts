@@ -1,7 +1,7 @@
 import { asSubject } from '@mutualis/authz';
 import {
   annualPriceCents, catalogListInput, CURRENT_SUBSCRIPTION_STATUSES, saveOfferingInput, setPriceInput,
-  type OfferingKind, type PlanPrice, type RecipeStep, type SaveOfferingInput, type SetPriceInput, type SubscriptionStatus,
+  type OfferingFields, type PlanPrice, type RecipeStep, type SaveOfferingInput, type SetPriceInput, type SubscriptionStatus,
 } from '@mutualis/contracts';
 import { withTenant, type Db, type Tx } from '@mutualis/db';
 import type { Actor } from '../actor.ts';
@@ -22,17 +22,8 @@ export interface PricedPlan {
   estimateCents: number | null;
 }
 
-export interface CatalogOffering {
+export interface CatalogOffering extends OfferingFields {
   id: string;
-  slug: string;
-  kind: OfferingKind;
-  nameFr: string;
-  nameEn: string;
-  descriptionFr: string;
-  descriptionEn: string;
-  requiresApproval: boolean;
-  isDefault: boolean;
-  recipe: RecipeStep[];
   plans: PricedPlan[];
   /** the member's current subscription to it, if any */
   subscription: { id: string; status: SubscriptionStatus } | null;

@@ -1,16 +1,7 @@
-import type { OfferingKind, PlanPrice, RecipeStep } from '@mutualis/contracts';
+import type { OfferingFields, PlanPrice } from '@mutualis/contracts';
 import type { Db, Tx } from '@mutualis/db';
 
-interface SeedOffering {
-  slug: string;
-  kind: OfferingKind;
-  nameFr: string;
-  nameEn: string;
-  descriptionFr: string;
-  descriptionEn: string;
-  requiresApproval: boolean;
-  isDefault: boolean;
-  recipe: RecipeStep[];
+interface SeedOffering extends OfferingFields {
   plans: Array<{ code: string; nameFr: string; nameEn: string; prices: Array<{ from: string } & PlanPrice> }>;
 }
 
