@@ -21,6 +21,11 @@ const { handler } = (await import(new URL('./build/handler.js', import.meta.url)
 };
 
 // The territorial SSO (OpenID provider) at /oidc, and its interaction endpoint, beside SvelteKit.
+const missing = ['APP_DATABASE_URL', 'MUTUALIS_SECRET_KEY'].filter((name) => !process.env[name]);
+if (missing.length > 0) {
+  console.error(`[web] missing settings: ${missing.join(', ')} (see the README, Settings). \`npm start\` sets them for a developer machine.`);
+  process.exit(1);
+}
 const db = createDb(process.env.APP_DATABASE_URL!, { max: 5, applicationName: 'mutualis-sso' });
 const provider = await createIdentityProvider({ db, origin: origin.origin, secretKey: process.env.MUTUALIS_SECRET_KEY! });
 const oidc = provider.callback();
