@@ -5,7 +5,10 @@
  * (subscription, key) with the same name and secret, so a retried step never makes a second one.
  */
 import { randomUUID } from 'node:crypto';
-import type { ProvisionSubscriptionInput, ResourceKind, SubscriptionDecision } from '@mutualis/contracts';
+import {
+  CURRENT_SUBSCRIPTION_STATUSES, provisionSubscriptionWorkflowName, provisionWorkflowId,
+  type ProvisionSubscriptionInput, type ResourceKind, type SubscriptionDecision,
+} from '@mutualis/contracts';
 import { sql, withTenant, type Db, type Tx } from '@mutualis/db';
 import { appendAudit } from '../audit/audit.service.ts';
 import { once } from '../effects.ts';
@@ -244,7 +247,7 @@ export function createStarterSubscriptions(db: Db, input: { syndicateId: string;
       const plan = await tx.selectFrom('offeringPlans').select('id').where('offeringId', '=', offering.id).orderBy('createdAt').orderBy('code').limit(1).executeTakeFirst();
       if (!plan) continue;
       const taken = await tx.selectFrom('subscriptions').select('id').where('memberId', '=', member.id).where('offeringId', '=', offering.id)
-        .where('status', 'in', ['requested', 'approved', 'provisioning', 'active', 'suspended', 'deprovisioning']).executeTakeFirst();
+        .where('status', 'in', [...CURRENT_SUBSCRIPTION_STATUSES]).executeTakeFirst();
       if (taken) continue;
       const subscriptionId = randomUUID();
       await tx.insertInto('subscriptions').values({
@@ -254,7 +257,7 @@ export function createStarterSubscriptions(db: Db, input: { syndicateId: string;
       }).execute();
       await tx.insertInto('workflowRuns').values({
         syndicateId: input.syndicateId, memberId: member.id, subjectType: 'Subscription', subjectId: subscriptionId,
-        workflowType: 'provisionSubscription', workflowId: `subscription:${subscriptionId}`, status: 'running',
+        workflowType: provisionSubscriptionWorkflowName, workflowId: provisionWorkflowId(subscriptionId), status: 'running',
       }).execute();
       await appendAudit(tx, {
         syndicateId: input.syndicateId, memberId: member.id, actorUserId: input.requestedBy.userId, action: 'subscription.starter', subjectType: 'Subscription',

@@ -5,6 +5,7 @@ import type { Actions, PageServerLoad } from './$types';
 import { messages } from '#lib/i18n/index.ts';
 import { parseEuros } from '#lib/money.ts';
 import { api } from '#lib/server/context.ts';
+import { intOrUndefined } from '#lib/server/form-values.ts';
 import { failStatus, fieldErrorsOf, orPageError } from '#lib/server/errors.ts';
 import { requireActor } from '#lib/server/guards.ts';
 
@@ -30,12 +31,6 @@ export const load: PageServerLoad = async (event) => {
   return { catalog, members, isStaff, canRequest, canSetPrices: actor.ability.can('update', 'Offering') };
 };
 
-const intOrUndefined = (value: FormDataEntryValue | null): number | undefined => {
-  const text = String(value ?? '').trim();
-  if (text === '') return undefined;
-  // Letters or decimals reach the API as NaN or a fraction, which it refuses with a sentence.
-  return /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
-};
 
 export const actions: Actions = {
   request: async (event) => {

@@ -5,6 +5,7 @@ import type { Actions, PageServerLoad, RequestEvent } from './$types';
 import { messages } from '#lib/i18n/index.ts';
 import { formatCents } from '#lib/money.ts';
 import { api } from '#lib/server/context.ts';
+import { intOrUndefined } from '#lib/server/form-values.ts';
 import { settled } from '#lib/server/runs.ts';
 import { env } from '#lib/server/env.ts';
 import { failStatus, fieldErrorsOf, orPageError } from '#lib/server/errors.ts';
@@ -49,11 +50,6 @@ function refused(e: unknown, action: string, extra: Record<string, unknown> = {}
   return fail(failStatus(e), { action, message: e.message, fields, ...extra });
 }
 
-const intOrUndefined = (value: FormDataEntryValue | null): number | undefined => {
-  const text = String(value ?? '').trim();
-  if (text === '') return undefined;
-  return /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
-};
 
 async function runDecision(event: Event, what: 'retry' | 'cancel', workflowId: string) {
   try {
