@@ -10,6 +10,8 @@ export interface Actor {
   email: string;
   displayName: string;
   sessionId: string;
+  /** how this session was authenticated (RFC 8176): `pwd`, then `otp`/`hwk` once a second factor was shown, `fed` through a federation */
+  amr: string[];
   memberships: Membership[];
   ability: AppAbility;
   tenant: TenantContext;

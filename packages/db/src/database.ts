@@ -1,6 +1,6 @@
 import type {
   AuditChainHeadTable, AuditEventTable, LoginFailureTable, MemberTable, MembershipTable, SessionTable,
-  SyndicateTable, UserTable, WorkflowRunTable, IdentityGroupTable, InvitationTable, CostShareTable, MailOutboxTable, ActivityEffectTable,
+  SyndicateTable, UserTable, UserFactorTable, RecoveryCodeTable, WorkflowRunTable, IdentityGroupTable, InvitationTable, CostShareTable, MailOutboxTable, ActivityEffectTable,
 } from './tables/tenancy.table.ts';
 import type { MemberExportTable } from './tables/member-export.table.ts';
 import type {
@@ -37,4 +37,6 @@ export interface Database {
   usageRecords: UsageRecordTable;
   oidcPayloads: OidcPayloadTable;
   oidcSigningKeys: OidcSigningKeyTable;
+  userFactors: UserFactorTable;
+  recoveryCodes: RecoveryCodeTable;
 }

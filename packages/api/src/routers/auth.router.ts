@@ -22,7 +22,8 @@ export const authRouter = {
     if (previous) await logout(ctx.db, previous);
     const result = await login(ctx.db, input, ctx.meta);
     ctx.sessionCookie.set(result.token, result.expiresAt);
-    return describeActor(result.actor);
+    // `verify`/`enrol`: the session is open only once the second factor is shown (the page asks for it).
+    return { secondFactor: result.secondFactor, ...describeActor(result.actor) };
   }),
   logout: authedProcedure.mutation(async ({ ctx }) => {
     await logout(ctx.db, ctx.actor);
@@ -38,6 +39,6 @@ export const authRouter = {
     if (previous) await logout(ctx.db, previous);
     const result = await acceptInvitation(ctx.db, input.token, input.password, ctx.meta);
     ctx.sessionCookie.set(result.token, result.expiresAt);
-    return describeActor(result.actor);
+    return { secondFactor: result.secondFactor, ...describeActor(result.actor) };
   }),
 };

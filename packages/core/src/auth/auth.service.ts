@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { sql, withTenant, type Db, type Tx } from '@mutualis/db';
-import type { LoginInput, Membership } from '@mutualis/contracts';
+import { sql, withTenant, type Db, type SecondFactorState, type Tx } from '@mutualis/db';
+import type { LoginInput, Membership, Role } from '@mutualis/contracts';
 import { appendAudit } from '../audit/audit.service.ts';
 import { auditMemberOf, buildActor, tenantOf, type Actor } from '../actor.ts';
 import { AccountDisabledError, InvalidCredentialsError, ThrottledError } from '../errors.ts';
@@ -16,7 +16,13 @@ const WINDOW_MS = 60 * 60 * 1000;
 const TOUCH_EVERY_MS = 60 * 1000;
 
 export interface RequestMeta { ip: string | null; userAgent: string | null }
-export interface LoginResult { token: string; expiresAt: Date; actor: Actor }
+export interface LoginResult {
+  token: string;
+  expiresAt: Date;
+  actor: Actor;
+  /** `done`: the session is open; otherwise it awaits a second factor (`verify`) or the enrolment of one (`enrol`). */
+  secondFactor: SecondFactorState;
+}
 
 const sha256 = (value: string | Buffer) => createHash('sha256').update(value).digest();
 const accountKey = (email: string) => sha256(`account:${email.toLowerCase()}`);
@@ -40,22 +46,58 @@ export async function login(db: Db, input: LoginInput, meta: RequestMeta): Promi
   }
   if (found.status === 'disabled') throw new AccountDisabledError();
 
+  await db.deleteFrom('loginFailures').where('accountKey', '=', key).execute();
+  return startSession(db, { userId: found.userId, syndicateId: found.syndicateId }, meta, ['pwd']);
+}
+
+/** How a first factor proved who the person is (RFC 8176 `amr` values: `pwd`, `fed`, `mfa`…). */
+export type AuthMethods = readonly string[];
+/** `amr` values that already prove a second factor (an upstream provider's MFA, a key, a code). */
+const MULTI_FACTOR_AMR = new Set(['mfa', 'otp', 'hwk', 'swk', 'sms']);
+
+/**
+ * Opens a session for a user whose first factor has just been checked (a password, an LDAP bind, an
+ * upstream provider). Where a second factor is due, the session is opened pending (`verify`: the user
+ * has one; `enrol`: the MFA policy requires one and the user has none yet): `authenticate` refuses it
+ * until `completeSecondFactor` (mfa.service) upgrades it.
+ */
+export async function startSession(db: Db, who: { userId: string; syndicateId: string }, meta: RequestMeta, amr: AuthMethods): Promise<LoginResult> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + SESSION_ABSOLUTE_MS);
-  const actor = await withTenant(db, { syndicateId: found.syndicateId, memberIds: null }, async (tx) => {
-    await tx.deleteFrom('loginFailures').where('accountKey', '=', key).execute();
+  return withTenant(db, { syndicateId: who.syndicateId, memberIds: null }, async (tx) => {
+    const secondFactor = amr.some((m) => MULTI_FACTOR_AMR.has(m)) ? 'done' : await secondFactorDue(tx, who.userId);
     const session = await tx.insertInto('sessions').values({
-      syndicateId: found.syndicateId, userId: found.userId, tokenHash: sha256(token), ip: meta.ip,
-      userAgent: meta.userAgent?.slice(0, 500) ?? null, expiresAt,
+      syndicateId: who.syndicateId, userId: who.userId, tokenHash: sha256(token), ip: meta.ip,
+      userAgent: meta.userAgent?.slice(0, 500) ?? null, expiresAt, amr: [...amr], secondFactor,
     }).returning('id').executeTakeFirstOrThrow();
-    const loaded = await loadActor(tx, found.userId, session.id, meta.ip);
+    const actor = await loadActor(tx, who.userId, session.id, meta.ip, [...amr]);
     await appendAudit(tx, {
-      syndicateId: found.syndicateId, memberId: auditMemberOf(loaded.tenant), actorUserId: found.userId,
-      action: 'auth.login', subjectType: 'Session', subjectId: session.id, after: { userAgent: meta.userAgent?.slice(0, 200) ?? null }, ip: meta.ip,
+      syndicateId: who.syndicateId, memberId: auditMemberOf(actor.tenant), actorUserId: who.userId,
+      action: 'auth.login', subjectType: 'Session', subjectId: session.id,
+      after: { userAgent: meta.userAgent?.slice(0, 200) ?? null, amr: [...amr], secondFactor }, ip: meta.ip,
     });
-    return loaded;
+    return { token, expiresAt, actor, secondFactor };
   });
-  return { token, expiresAt, actor };
+}
+
+/**
+ * Whether a user must show a second factor: `verify` when they have one (used whenever enrolled),
+ * `enrol` when the policy requires one and they have none (syndicate admins and DSIs always; every
+ * user of a member whose policy is "everyone"), `done` otherwise.
+ */
+export async function secondFactorDue(tx: Tx, userId: string): Promise<SecondFactorState> {
+  const factor = await tx.selectFrom('userFactors').select('id').where('userId', '=', userId).where('confirmedAt', 'is not', null).limit(1).executeTakeFirst();
+  if (factor) return 'verify';
+  return (await mfaRequired(tx, userId)) ? 'enrol' : 'done';
+}
+
+/** Roles that always need a second factor, whatever the member's policy. */
+export const MFA_ROLES: readonly Role[] = ['syndicate_admin', 'commune_dsi'];
+
+export async function mfaRequired(tx: Tx, userId: string): Promise<boolean> {
+  const rows = await tx.selectFrom('memberships').leftJoin('members', 'members.id', 'memberships.memberId')
+    .select(['memberships.role', 'members.mfaPolicy']).where('memberships.userId', '=', userId).execute();
+  return rows.some((r) => MFA_ROLES.includes(r.role) || r.mfaPolicy === 'everyone');
 }
 
 async function assertNotThrottled(db: Db, key: Buffer, ip: string | null): Promise<void> {
@@ -88,20 +130,33 @@ async function recordFailure(db: Db, key: Buffer, meta: RequestMeta, known: { us
 
 /**
  * The actor behind a session token, or null when the token is unknown, ended, expired (idle or
- * absolute) or its user disabled. Refreshes the idle clock at most once a minute.
+ * absolute), still awaiting its second factor, or its user disabled. Refreshes the idle clock at most once a minute.
  */
 export async function authenticate(db: Db, token: string | undefined | null, ip: string | null): Promise<Actor | null> {
-  if (!token || token.length > 100) return null;
-  const row = (await sql<{ sessionId: string; userId: string; syndicateId: string; createdAt: Date; lastSeenAt: Date; expiresAt: Date; endedAt: Date | null; userStatus: string }>`
-    select * from auth_find_session(${sha256(token)})`.execute(db)).rows[0];
+  const row = await findLiveSession(db, token);
+  if (!row || row.secondFactor !== 'done') return null;
   const now = Date.now();
-  if (!row || row.endedAt || row.expiresAt.getTime() <= now || row.lastSeenAt.getTime() + SESSION_IDLE_MS <= now || row.userStatus !== 'active') return null;
   return withTenant(db, { syndicateId: row.syndicateId, memberIds: null }, async (tx) => {
     if (row.lastSeenAt.getTime() + TOUCH_EVERY_MS < now) {
       await tx.updateTable('sessions').set({ lastSeenAt: new Date(now) }).where('id', '=', row.sessionId).execute();
     }
-    return loadActor(tx, row.userId, row.sessionId, ip);
+    return loadActor(tx, row.userId, row.sessionId, ip, row.amr);
   });
+}
+
+export interface LiveSession {
+  sessionId: string; userId: string; syndicateId: string; createdAt: Date; lastSeenAt: Date; expiresAt: Date;
+  amr: string[]; secondFactor: SecondFactorState;
+}
+
+/** The session behind a token if it is still alive (not ended, not expired, its user active), whatever its second-factor state. */
+export async function findLiveSession(db: Db, token: string | undefined | null): Promise<LiveSession | null> {
+  if (!token || token.length > 100) return null;
+  const row = (await sql<LiveSession & { endedAt: Date | null; userStatus: string }>`
+    select * from auth_find_session(${sha256(token)})`.execute(db)).rows[0];
+  const now = Date.now();
+  if (!row || row.endedAt || row.expiresAt.getTime() <= now || row.lastSeenAt.getTime() + SESSION_IDLE_MS <= now || row.userStatus !== 'active') return null;
+  return row;
 }
 
 /** Ends the session server-side; the token is useless from now on. */
@@ -115,7 +170,7 @@ export async function logout(db: Db, actor: Actor): Promise<void> {
   });
 }
 
-async function loadActor(tx: Tx, userId: string, sessionId: string, ip: string | null): Promise<Actor> {
+export async function loadActor(tx: Tx, userId: string, sessionId: string, ip: string | null, amr: string[]): Promise<Actor> {
   const user = await tx.selectFrom('users').innerJoin('syndicates', 'syndicates.id', 'users.syndicateId')
     .select(['users.id', 'users.email', 'users.displayName', 'users.syndicateId', 'syndicates.name as syndicateName'])
     .where('users.id', '=', userId).executeTakeFirstOrThrow();
@@ -124,6 +179,6 @@ async function loadActor(tx: Tx, userId: string, sessionId: string, ip: string |
     .where('memberships.userId', '=', userId).orderBy('memberships.createdAt').execute();
   return buildActor({
     userId, syndicateId: user.syndicateId, syndicateName: user.syndicateName, email: user.email,
-    displayName: user.displayName, sessionId, memberships, ip,
+    displayName: user.displayName, sessionId, memberships, ip, amr,
   });
 }

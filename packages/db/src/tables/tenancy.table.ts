@@ -27,6 +27,12 @@ export interface MemberTable {
   contactName: string | null;
   createdAt: CreatedAt;
   updatedAt: Timestamp;
+  /** who must use a second factor besides syndicate admins and DSIs (always) */
+  mfaPolicy: ColumnType<MfaPolicy, MfaPolicy | undefined, MfaPolicy>;
+  brandName: ColumnType<string | null, string | null | undefined, string | null>;
+  brandColor: ColumnType<string | null, string | null | undefined, string | null>;
+  brandLogo: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
+  brandLogoType: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface UserTable {
@@ -59,6 +65,41 @@ export interface SessionTable {
   lastSeenAt: Timestamp;
   expiresAt: Date;
   endedAt: Date | null;
+  /** how the person authenticated (RFC 8176 values: pwd, otp, hwk, fed…) */
+  amr: string[];
+  /** `verify`/`enrol`: the password was right but a second factor is still awaited; the session grants nothing yet */
+  secondFactor: SecondFactorState;
+  webauthnChallenge: ColumnType<string | null, string | null | undefined, string | null>;
+  webauthnChallengeExpiresAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export type SecondFactorState = 'done' | 'verify' | 'enrol';
+export type MfaPolicy = 'dsi' | 'everyone';
+
+export interface UserFactorTable {
+  id: Generated<string>;
+  syndicateId: string;
+  userId: string;
+  kind: 'totp' | 'webauthn';
+  label: string;
+  totpSecretCiphertext: Buffer | null;
+  totpLastStep: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  webauthnCredentialId: string | null;
+  webauthnPublicKey: Buffer | null;
+  webauthnCounter: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  webauthnTransports: string[] | null;
+  confirmedAt: Date | null;
+  createdAt: CreatedAt;
+  lastUsedAt: Date | null;
+}
+
+export interface RecoveryCodeTable {
+  id: Generated<string>;
+  syndicateId: string;
+  userId: string;
+  codeHash: Buffer;
+  usedAt: Date | null;
+  createdAt: CreatedAt;
 }
 
 export interface AuditChainHeadTable {
