@@ -27,10 +27,11 @@ const OWN: Record<Role, Partial<Record<SubjectName, string>>> = {
   syndicate_admin: {
     Syndicate: 'ru', Member: 'rcud', User: 'rcud', Membership: 'rcud', Session: 'rcud', AuditEvent: 'rc', WorkflowRun: 'rcud',
     Offering: 'rcud', Subscription: 'rcud', Resource: 'rcud', AccessGrant: 'rcud', Alert: 'rcud', CostModel: 'rcud', Allocation: 'rcud',
+    MemberSettings: 'rcud',
   },
   syndicate_operator: {
     Syndicate: 'r', Member: 'rcu', User: 'rc', Membership: 'rc', Session: 'rd', AuditEvent: 'r', WorkflowRun: 'rcu',
-    Offering: 'r', Subscription: 'rcu', Resource: 'rcu', AccessGrant: 'rcu', Alert: 'rcu',
+    Offering: 'r', Subscription: 'rcu', Resource: 'rcu', AccessGrant: 'rcu', Alert: 'rcu', MemberSettings: 'r',
   },
   syndicate_finance: {
     Syndicate: 'r', Member: 'r', Session: 'rd', AuditEvent: 'r', Offering: 'r', Subscription: 'r', CostModel: 'rcud', Allocation: 'rcud',
@@ -38,7 +39,7 @@ const OWN: Record<Role, Partial<Record<SubjectName, string>>> = {
   board_member: { Syndicate: 'r', Member: 'r', Session: 'rd', Offering: 'r', CostModel: 'r', Allocation: 'r' },
   commune_dsi: {
     Member: 'r', User: 'rcu', Membership: 'rcu', Session: 'rd', AuditEvent: 'r', WorkflowRun: 'r',
-    Offering: 'r', Subscription: 'rcu', Resource: 'r', AccessGrant: 'rcu', Alert: 'r', Allocation: 'r',
+    Offering: 'r', Subscription: 'rcu', Resource: 'r', AccessGrant: 'rcu', Alert: 'r', Allocation: 'r', MemberSettings: 'ru',
   },
   commune_agent: { Member: 'r', Session: 'rd', Subscription: 'r' },
   commune_elected: { Member: 'r', Session: 'rd', Subscription: 'r', Allocation: 'r' },

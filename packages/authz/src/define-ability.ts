@@ -38,7 +38,7 @@ export function defineAbilityFor(actor: AbilityActor): AppAbility {
         can('read', ['Syndicate'], { id: syndicateId });
         can(['read', 'create', 'update'], ['Member', 'Subscription', 'Resource', 'AccessGrant', 'Alert', 'WorkflowRun'], inSyndicate);
         can(['read', 'create'], ['User', 'Membership'], inSyndicate);
-        can('read', ['Offering', 'AuditEvent'], inSyndicate);
+        can('read', ['Offering', 'AuditEvent', 'MemberSettings'], inSyndicate);
         can('approve', 'Subscription', inSyndicate);
         break;
       case 'syndicate_finance':
@@ -57,6 +57,7 @@ export function defineAbilityFor(actor: AbilityActor): AppAbility {
         can('read', 'Offering', inSyndicate);
         can(['read', 'create', 'update'], ['Subscription', 'AccessGrant'], own);
         can(['read', 'create', 'update'], ['User', 'Membership'], own);
+        can(['read', 'update'], 'MemberSettings', own);
         can('read', ['Resource', 'WorkflowRun', 'AuditEvent', 'Alert', 'Allocation'], own);
         break;
       }

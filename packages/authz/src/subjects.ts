@@ -8,6 +8,8 @@ export type Action = (typeof ACTIONS)[number];
 export const SUBJECTS = [
   'Syndicate', 'Member', 'User', 'Membership', 'Session', 'AuditEvent', 'WorkflowRun',
   'Offering', 'Subscription', 'Resource', 'AccessGrant', 'Alert', 'CostModel', 'Allocation',
+  // a member's settings: identity sources (LDAP directory, upstream OpenID provider), MFA policy, branding (rows keyed by memberId)
+  'MemberSettings',
 ] as const;
 export type SubjectName = (typeof SUBJECTS)[number];
 export type Subjects = SubjectName | 'all';
