@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDbs } from '../support/db.ts';
 import { createTenant, type TestTenant } from '../support/factories.ts';
@@ -51,7 +52,7 @@ describe('onboarding a commune, from the search to the DSI in their commune spac
     expect(await seriousA11yViolations(page)).toEqual([]);
   });
 
-  it('the DSI opens the invitation from the outbox, sets a password and lands in the commune space', async () => {
+  it('the DSI opens the invitation from the outbox, sets a password, must add an authenticator app, and lands in the commune space', async () => {
     expect(memberUrl).not.toBe('');
     const page = await freshPage();
     await page.goto(`${webUrl()}/dev/outbox`);
@@ -69,7 +70,16 @@ describe('onboarding a commune, from the search to the DSI in their commune spac
     const password = 'cheval agrafe lune verte 7';
     await page.getByLabel('Choisissez votre mot de passe').fill(password);
     await page.getByLabel('Confirmez le mot de passe').fill(password);
-    await Promise.all([page.waitForURL('**/commune'), page.getByRole('button', { name: 'Activer mon compte' }).click()]);
+    // A DSI always needs a second factor: the first login walks through adding an authenticator app.
+    await Promise.all([page.waitForURL('**/connexion/verification**'), page.getByRole('button', { name: 'Activer mon compte' }).click()]);
+    await page.getByRole('heading', { name: 'Protégez votre compte par un second facteur' }).waitFor();
+    await page.getByRole('button', { name: 'Utiliser une application d’authentification' }).click();
+    const secret = (await page.getByTestId('totp-secret').textContent())!.replace(/\s/g, '');
+    await page.getByLabel('Code à 6 chiffres de votre application d’authentification').fill(await generate({ secret }));
+    await page.getByRole('button', { name: 'Valider' }).click();
+    await expect(page.getByTestId('recovery-codes').getByRole('listitem').count()).resolves.toBe(10);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await Promise.all([page.waitForURL('**/commune'), page.getByRole('link', { name: 'J’ai noté mes codes, continuer' }).click()]);
     await expect(page.getByRole('heading', { level: 2 }).first().textContent()).resolves.toContain('Vaulx-en-Velin');
     // The link is spent: opening it again says so.
     const spent = await freshPage();

@@ -1,7 +1,10 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { createCaller, type SessionCookie } from '@mutualis/api';
 import { ROLES, isSyndicateRole, isValidSiren, type Role } from '@mutualis/contracts';
-import { authenticate, hashPassword, login, memberSearchText, type Actor, type LoginResult } from '@mutualis/core';
+import { generate } from 'otplib';
+import {
+  authenticate, encryptSecret, findLiveSession, hashPassword, login, memberSearchText, MFA_ROLES, verifySecondFactor, type Actor, type LoginResult,
+} from '@mutualis/core';
 import type { MemberStatus } from '@mutualis/contracts';
 import { temporalClient } from '@mutualis/temporal';
 import { seedCatalog } from '@mutualis/core/seed';
@@ -9,7 +12,8 @@ import { appDb, ownerDb } from './db.ts';
 import { testEnv } from './env.ts';
 
 export interface TestMember { id: string; name: string; inseeCode: string; siren: string; population: number; status: MemberStatus }
-export interface TestUser { id: string; email: string; role: Role; memberId: string | null }
+/** `totpSecret`: the authenticator app of users whose role always needs a second factor (admins, DSIs). */
+export interface TestUser { id: string; email: string; role: Role; memberId: string | null; totpSecret?: string }
 
 export interface CommuneSpec { name?: string; population?: number; status?: MemberStatus }
 export interface TenantOptions {
@@ -43,8 +47,10 @@ export interface TestTenant {
   /** One user per role; commune roles belong to members[0]; the external provider has no membership. */
   users: Record<Role, TestUser>;
   addUser(role: Role, memberId: string | null): Promise<TestUser>;
-  /** A real login (password checked with argon2), as the web app does it. */
+  /** A real login (password checked with argon2), as the web app does it; the second factor too where one is due (a TOTP code). */
   login(who: Role | TestUser): Promise<LoginResult>;
+  /** The password step alone: the session may still await its second factor. */
+  passwordLogin(who: Role | TestUser): Promise<LoginResult>;
   actorFor(who: Role | TestUser): Promise<Actor>;
   /** A session opened without the password check (fast), then authenticated the normal way. */
   openSession(who: Role | TestUser): Promise<{ token: string; actor: Actor }>;
@@ -123,7 +129,9 @@ export async function createTenant(options: TenantOptions = {}): Promise<TestTen
     if (role !== 'external_provider') {
       await owner.insertInto('memberships').values({ syndicateId: syndicate.id, userId: user.id, memberId, role }).execute();
     }
-    return { id: user.id, email, role, memberId };
+    if (!MFA_ROLES.includes(role)) return { id: user.id, email, role, memberId };
+    const totpSecret = await enrolTotp(syndicate.id, user.id, email);
+    return { id: user.id, email, role, memberId, totpSecret };
   };
   const users = {} as Record<Role, TestUser>;
   for (const role of ROLES) {
@@ -142,7 +150,16 @@ export async function createTenant(options: TenantOptions = {}): Promise<TestTen
   const userOf = (who: Role | TestUser) => (typeof who === 'string' ? users[who] : who);
   const tenant: TestTenant = {
     syndicateId: syndicate.id, slug: syndicate.slug, name: syndicate.name, tag, password, ip, members, offerings, users, addUser,
-    login: (who) => login(appDb(), { email: userOf(who).email, password }, meta),
+    passwordLogin: (who) => login(appDb(), { email: userOf(who).email, password }, meta),
+    async login(who) {
+      const result = await tenant.passwordLogin(who);
+      if (result.secondFactor !== 'verify') return result;
+      const session = await findLiveSession(appDb(), result.token);
+      await verifySecondFactor(appDb(), session!, TEST_SETTINGS.secretKey!, { kind: 'totp', code: await nextTotpCode(userOf(who).email) }, ip);
+      const actor = await authenticate(appDb(), result.token, ip);
+      if (!actor) throw new Error(`The second factor of ${userOf(who).email} did not open the session.`);
+      return { ...result, actor, secondFactor: 'done' };
+    },
     actorFor: async (who) => (await tenant.login(who)).actor,
     async openSession(who) {
       const user = userOf(who);
@@ -161,6 +178,48 @@ export async function createTenant(options: TenantOptions = {}): Promise<TestTen
     },
   };
   return tenant;
+}
+
+const totpSecrets = new Map<string, string>();
+const lastTotpStep = new Map<string, number>();
+
+/** An authenticator app already added (confirmed), as a person who enrolled would have it. */
+async function enrolTotp(syndicateId: string, userId: string, email: string): Promise<string> {
+  const secret = generateTotpSecret();
+  const id = randomUUID();
+  await ownerDb().insertInto('userFactors').values({
+    id, syndicateId, userId, kind: 'totp', label: 'Application de test', confirmedAt: new Date(),
+    totpSecretCiphertext: encryptSecret(TEST_SETTINGS.secretKey!, secret, `user_factors:${id}`),
+  }).execute();
+  totpSecrets.set(email, secret);
+  return secret;
+}
+
+/** Base32 of 20 random bytes, as authenticator apps expect. */
+function generateTotpSecret(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const byte of randomBytes(20)) bits += byte.toString(2).padStart(8, '0');
+  return bits.match(/.{5}/g)!.map((b) => alphabet[parseInt(b, 2)]).join('');
+}
+
+/**
+ * The code a person would type now for this test user. A code is accepted once per time step, so
+ * successive logins of the same user use the next steps inside the accepted window (the previous,
+ * the current, the next), and wait for time to move when those are spent.
+ */
+export async function nextTotpCode(email: string): Promise<string> {
+  const secret = totpSecrets.get(email);
+  if (!secret) throw new Error(`${email} has no authenticator app in the tests.`);
+  for (;;) {
+    const now = Math.floor(Date.now() / 30_000);
+    const step = Math.max(now - 1, (lastTotpStep.get(email) ?? -Infinity) + 1);
+    if (step <= now + 1) {
+      lastTotpStep.set(email, step);
+      return generate({ secret, epoch: step * 30 + 15 });
+    }
+    await new Promise((resolve) => setTimeout(resolve, (now + 1) * 30_000 - Date.now() + 200));
+  }
 }
 
 /** The API's settings in tests: the stack's secret key, the default grace period. */

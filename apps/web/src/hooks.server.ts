@@ -1,5 +1,5 @@
 import type { Handle } from '@sveltejs/kit/hooks';
-import { authenticate } from '@mutualis/core';
+import { authenticate, pendingSession } from '@mutualis/core';
 import { pickLocale } from '#lib/i18n/index.ts';
 import { database, SESSION_COOKIE } from '#lib/server/context.ts';
 
@@ -18,7 +18,8 @@ export const handle: Handle = async ({ event, resolve }) => {
   }
   const token = event.cookies.get(SESSION_COOKIE);
   event.locals.actor = token ? await authenticate(database(), token, event.getClientAddress()) : null;
-  if (token && !event.locals.actor) event.cookies.delete(SESSION_COOKIE, { path: '/' });
+  // A session awaiting its second factor keeps its cookie (the verification page needs it); a dead one loses it.
+  if (token && !event.locals.actor && !(await pendingSession(database(), token))) event.cookies.delete(SESSION_COOKIE, { path: '/' });
   event.locals.locale = pickLocale(event.cookies.get('lang'));
 
   const response = await resolve(event, {

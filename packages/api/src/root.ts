@@ -4,6 +4,8 @@ import { membersRouter } from './routers/members.router.ts';
 import { workflowsRouter } from './routers/workflows.router.ts';
 import { catalogRouter } from './routers/catalog.router.ts';
 import { subscriptionsRouter } from './routers/subscriptions.router.ts';
+import { sessionsRouter, settingsRouter, usersRouter } from './routers/users.router.ts';
+import { mfaRouter } from './routers/mfa.router.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -11,6 +13,10 @@ export const appRouter = router({
   workflows: workflowsRouter,
   catalog: catalogRouter,
   subscriptions: subscriptionsRouter,
+  users: usersRouter,
+  sessions: sessionsRouter,
+  settings: settingsRouter,
+  mfa: mfaRouter,
 });
 export type AppRouter = typeof appRouter;
 export const createCaller = createCallerFactory(appRouter);

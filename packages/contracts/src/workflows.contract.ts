@@ -99,6 +99,8 @@ export interface InviteDsiInput {
   syndicateId: string;
   requestedBy: { userId: string; ip: string | null };
   dsi: { email: string; name: string };
+  /** the role the invited person gets in the member (users.invite); the DSI's when absent */
+  role?: 'commune_dsi' | 'commune_agent' | 'commune_elected';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@ export * from './errors.ts';
 export * from './actor.ts';
 export * from './auth/auth.service.ts';
 export * from './auth/password.ts';
+export * from './auth/mfa.service.ts';
+export * from './users/users.service.ts';
 export * from './audit/audit.service.ts';
 export * from './members/member.service.ts';
 export * from './reference/reference-search.ts';

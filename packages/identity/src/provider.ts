@@ -23,6 +23,10 @@ const boundTo = (client: unknown) => {
   const c = client as Record<string, string | undefined>;
   return { memberId: c[MEMBER] ?? c.mutualisMemberId, syndicateId: c[SYNDICATE] ?? c.mutualisSyndicateId };
 };
+/** Assurance levels in `acr`: a password (or a federation without MFA), or a second factor. */
+export const ACR_PASSWORD = 'urn:mutualis:loa:pwd';
+export const ACR_MFA = 'urn:mutualis:loa:mfa';
+const acrOf = (amr: readonly string[]) => (amr.includes('mfa') ? ACR_MFA : ACR_PASSWORD);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();
@@ -90,7 +94,8 @@ export async function createIdentityProvider({ db, origin, secretKey }: Identity
     jwks: { keys: await loadSigningKeys(db, secretKey) },
     cookies: { keys: [cookieKey], long: { signed: true, sameSite: 'lax' }, short: { signed: true, sameSite: 'lax' } },
     scopes: SCOPES,
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], commune: ['commune_insee', 'commune_name', 'roles'] },
+    acrValues: [ACR_PASSWORD, ACR_MFA],
+    claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], commune: ['commune_insee', 'commune_name', 'roles'] },
     extraClientMetadata: { properties: [MEMBER, SYNDICATE] },
     findAccount,
     // The ID token carries the claims of the granted scopes too (applications read the commune and roles from it).
@@ -188,8 +193,9 @@ export function createInteractionHandler({ provider, db, sessionCookie }: Intera
     if (!client || !allowed) {
       return redirect(res, `/acces-refuse?application=${encodeURIComponent(client?.clientName ?? String(details.params.client_id))}`);
     }
+    // The application learns how the person proved who they are: `amr` (RFC 8176) and an `acr` level.
     await provider.interactionFinished(req, res, {
-      login: { accountId: actor.userId, amr: ['pwd'], acr: 'urn:mutualis:loa:pwd', remember: false },
+      login: { accountId: actor.userId, amr: actor.amr, acr: acrOf(actor.amr), remember: false },
     }, { mergeWithLastSubmission: false });
   };
 }

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { nextTotpCode } from '../../support/factories.ts';
 
 /** The web server under test (started by `npm test` on the production build). */
 export function webUrl(): string {
@@ -22,12 +23,20 @@ export function newContext(browser: Browser): Promise<BrowserContext> {
   return browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1280, height: 900 } });
 }
 
-/** Logs in through the real login form and waits for the landing page. */
+/**
+ * Logs in through the real login form and waits for the landing page. Where a second factor is
+ * due (admins, DSIs), types the code of the user's authenticator app on the verification page.
+ */
 export async function loginThroughForm(page: Page, email: string, password: string): Promise<void> {
   await page.goto(`${webUrl()}/connexion`);
   await page.getByLabel('Adresse e-mail').fill(email);
   await page.getByLabel('Mot de passe').fill(password);
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Se connecter' }).click()]);
+  await page.waitForURL((url) => !url.pathname.startsWith('/connexion') || url.pathname.startsWith('/connexion/verification'), { timeout: 10_000 }).catch(() => undefined);
+  if (new URL(page.url()).pathname.startsWith('/connexion/verification')) {
+    await page.getByLabel('Code à 6 chiffres de votre application d’authentification').fill(await nextTotpCode(email));
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Vérifier' }).click()]);
+  }
   await page.waitForURL((url) => !url.pathname.startsWith('/connexion'), { timeout: 10_000 }).catch(async () => {
     const alert = await page.getByRole('alert').textContent().catch(() => null);
     throw new Error(`Login of ${email} did not leave the login page: ${alert ?? '(no message shown)'}`);

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { BulkOnboardInput, OnboardMemberInput } from '@mutualis/contracts';
 import {
   activateMember, compensateOnboarding, createDsiInvitation, createIdentityOrganisation, openCostShare, recordRunState,
-  createStarterSubscriptions, registerEpciMembers, registerMember, sendQueuedMail, StepRefusedError, type MailSender,
+  createStarterSubscriptions, registerEpciMembers, registerMember, sendQueuedMail, StepRefusedError, type InvitedRole, type MailSender,
 } from '@mutualis/core';
 import type { Db } from '@mutualis/db';
 
@@ -25,7 +25,7 @@ export function createOnboardingActivities({ db, mailer, secretKey, origin }: On
   return {
     registerMember: (a: StepArgs) => refusalsAreFinal(() => registerMember(db, a)),
     createIdentityOrganisation: (a: StepArgs) => refusalsAreFinal(() => createIdentityOrganisation(db, a)),
-    createDsiInvitation: (a: StepArgs & { dsi: { email: string; name: string } }) => refusalsAreFinal(() => createDsiInvitation(db, { ...a, secretKey })),
+    createDsiInvitation: (a: StepArgs & { dsi: { email: string; name: string }; role?: InvitedRole }) => refusalsAreFinal(() => createDsiInvitation(db, { ...a, secretKey })),
     sendMail: (a: { syndicateId: string; outboxId: string }) => sendQueuedMail(db, { mailer, secretKey, origin }, a.syndicateId, a.outboxId),
     openCostShare: (a: StepArgs & { startsOn: string }) => refusalsAreFinal(() => openCostShare(db, a)),
     /** Creates the subscriptions to the catalog's default offerings (the workflow starts their provisioning runs). */

@@ -8,14 +8,14 @@ const steps = proxyActivities<Activities>({
   retry: STEP_RETRY,
 });
 
-/** Invites a member's DSI again (workflow id `invite:<id>`): a new account or link, sent by mail once. */
+/** Invites a member's DSI again, or one of its people (users.invite) (workflow id `invite:<id>`): a new account or link, sent by mail once. */
 export async function inviteDsi(input: InviteDsiInput): Promise<WorkflowProgress> {
   const runner = new StepRunner(inviteDsiWorkflowName, ['invite']);
   const workflowId = runner.progress.workflowId;
   const args = { memberId: input.memberId, syndicateId: input.syndicateId, requestedBy: input.requestedBy, workflowId };
   try {
     await runner.scope.run(() => runner.run('invite', async () => {
-      const { outboxId } = await steps.createDsiInvitation({ ...args, dsi: input.dsi });
+      const { outboxId } = await steps.createDsiInvitation({ ...args, dsi: input.dsi, ...(input.role ? { role: input.role } : {}) });
       await steps.sendMail({ syndicateId: input.syndicateId, outboxId });
       return input.dsi.email;
     }, (email) => `invitation envoyée à ${email}`));

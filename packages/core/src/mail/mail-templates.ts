@@ -1,6 +1,6 @@
 /** The platform's mails, in French (the product's language), plain text. */
 export type MailTemplate =
-  | { template: 'dsi-invitation'; params: { memberName: string; invitationId: string; expiresAt: string } }
+  | { template: 'dsi-invitation'; params: { memberName: string; invitationId: string; expiresAt: string; role?: string } }
   | { template: 'member-onboarded'; params: { memberName: string; memberId: string } };
 
 export interface RenderContext { origin: string; invitationLink: (invitationId: string) => string }
@@ -14,8 +14,11 @@ export function renderMail(mail: MailTemplate, ctx: RenderContext): { subject: s
         text: [
           'Bonjour,',
           '',
-          `Votre commune, ${mail.params.memberName}, rejoint les services numériques mutualisés du syndicat.`,
-          'Vous êtes désigné(e) comme responsable informatique (DSI) de la commune sur la plateforme Mutualis.',
+          ...(!mail.params.role || mail.params.role === 'commune_dsi'
+            ? [`Votre commune, ${mail.params.memberName}, rejoint les services numériques mutualisés du syndicat.`,
+              'Vous êtes désigné(e) comme responsable informatique (DSI) de la commune sur la plateforme Mutualis.']
+            : [`Le responsable informatique de ${mail.params.memberName} vous ouvre un compte sur Mutualis, le portail des applications de la commune`,
+              `(rôle : ${mail.params.role === 'commune_elected' ? 'élu(e)' : 'agent'}). Une seule connexion vous ouvrira toutes les applications de la commune.`]),
           '',
           'Pour activer votre compte et choisir votre mot de passe, ouvrez ce lien :',
           ctx.invitationLink(mail.params.invitationId),

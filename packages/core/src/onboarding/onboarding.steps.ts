@@ -62,11 +62,14 @@ export function createIdentityOrganisation(db: Db, input: StepInput): Promise<{ 
   }));
 }
 
+/** The roles a member's people are invited with. */
+export type InvitedRole = 'commune_dsi' | 'commune_agent' | 'commune_elected';
+
 /**
- * 3a. The DSI's account (invited, no password yet), its role in the member, and a single-use
+ * 3a. The DSI's account (or, from users.invite, an agent's or elected official's) (invited, no password yet), its role in the member, and a single-use
  * invitation valid 7 days, with the mail that carries it queued. Returns the outbox id to send.
  */
-export function createDsiInvitation(db: Db, input: StepInput & { dsi: { email: string; name: string }; secretKey: string }): Promise<{ outboxId: string; userId: string; createdUser: boolean }> {
+export function createDsiInvitation(db: Db, input: StepInput & { dsi: { email: string; name: string }; role?: InvitedRole; secretKey: string }): Promise<{ outboxId: string; userId: string; createdUser: boolean }> {
   return inSyndicate(db, input, (tx) => once(tx, input.syndicateId, `${input.workflowId}:invite`, async () => {
     const member = await memberOf(tx, input.memberId);
     const email = input.dsi.email.toLowerCase();
@@ -81,8 +84,9 @@ export function createDsiInvitation(db: Db, input: StepInput & { dsi: { email: s
       createdUser = true;
     }
     if (user.status === 'disabled') throw new StepRefusedError(`Le compte ${email} est désactivé : réactivez-le ou indiquez une autre adresse.`);
-    const hasRole = await tx.selectFrom('memberships').select('id').where('userId', '=', user.id).where('memberId', '=', input.memberId).where('role', '=', 'commune_dsi').executeTakeFirst();
-    if (!hasRole) await tx.insertInto('memberships').values({ syndicateId: input.syndicateId, userId: user.id, memberId: input.memberId, role: 'commune_dsi' }).execute();
+    const role = input.role ?? 'commune_dsi';
+    const hasRole = await tx.selectFrom('memberships').select('id').where('userId', '=', user.id).where('memberId', '=', input.memberId).where('role', '=', role).executeTakeFirst();
+    if (!hasRole) await tx.insertInto('memberships').values({ syndicateId: input.syndicateId, userId: user.id, memberId: input.memberId, role }).execute();
     const invitationId = randomUUID();
     const expiresAt = new Date(Date.now() + INVITATION_TTL_MS);
     await tx.insertInto('invitations').values({
@@ -91,10 +95,12 @@ export function createDsiInvitation(db: Db, input: StepInput & { dsi: { email: s
     }).execute();
     const outboxId = await enqueueMail(tx, {
       syndicateId: input.syndicateId, memberId: input.memberId, key: `${input.workflowId}:invite:mail`, to: email,
-      template: 'dsi-invitation', params: { memberName: member.name, invitationId, expiresAt: expiresAt.toISOString() },
+      template: 'dsi-invitation', params: { memberName: member.name, invitationId, expiresAt: expiresAt.toISOString(), role },
     });
-    await tx.updateTable('members').set({ contactEmail: email, contactName: input.dsi.name }).where('id', '=', input.memberId).execute();
-    await audit(tx, input, 'member.dsi_invited', { email, invitationId, expiresAt: expiresAt.toISOString() });
+    if (role === 'commune_dsi') {
+      await tx.updateTable('members').set({ contactEmail: email, contactName: input.dsi.name }).where('id', '=', input.memberId).execute();
+    }
+    await audit(tx, input, role === 'commune_dsi' ? 'member.dsi_invited' : 'user.invited', { email, role, invitationId, expiresAt: expiresAt.toISOString() });
     return { outboxId, userId: user.id, createdUser };
   }));
 }

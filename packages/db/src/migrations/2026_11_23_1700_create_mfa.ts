@@ -48,6 +48,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter table sessions add column second_factor text not null default 'verify' check (second_factor in ('done', 'verify', 'enrol'));
     alter table sessions alter column amr drop default;
     alter table sessions alter column second_factor drop default;
+    -- wrong second-factor codes shown to this pending session; at 5 it is ended (the password is throttled on its own)
+    alter table sessions add column second_factor_failures smallint not null default 0;
     alter table sessions add column webauthn_challenge text;
     alter table sessions add column webauthn_challenge_expires_at timestamptz;
 
@@ -56,6 +58,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter table members add column brand_color text check (brand_color ~ '^#[0-9a-f]{6}$');
     alter table members add column brand_logo bytea check (octet_length(brand_logo) <= 200000);
     alter table members add column brand_logo_type text check (brand_logo_type in ('image/png', 'image/jpeg', 'image/webp'));
+
+    -- every stored model of the SSO that belongs to a person (sessions, grants, codes, tokens): disabling them revokes all at once
+    create index oidc_payloads_account_idx on oidc_payloads ((payload->>'accountId')) where payload ? 'accountId';
 
     drop function auth_find_session(bytea);
     create function auth_find_session(p_token_hash bytea)
@@ -85,7 +90,8 @@ export async function down(db: Kysely<unknown>): Promise<void> {
            from sessions s join users u on u.id = s.user_id where s.token_hash = p_token_hash $$;
     revoke all on function auth_find_session(bytea) from public;
     alter table members drop column brand_logo_type, drop column brand_logo, drop column brand_color, drop column brand_name, drop column mfa_policy;
-    alter table sessions drop column webauthn_challenge_expires_at, drop column webauthn_challenge, drop column second_factor, drop column amr;
+    drop index if exists oidc_payloads_account_idx;
+    alter table sessions drop column webauthn_challenge_expires_at, drop column webauthn_challenge, drop column second_factor_failures, drop column second_factor, drop column amr;
     drop table if exists recovery_codes, user_factors;
   `.execute(db);
 }

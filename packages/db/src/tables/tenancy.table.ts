@@ -69,6 +69,7 @@ export interface SessionTable {
   amr: string[];
   /** `verify`/`enrol`: the password was right but a second factor is still awaited; the session grants nothing yet */
   secondFactor: SecondFactorState;
+  secondFactorFailures: ColumnType<number, number | undefined, number>;
   webauthnChallenge: ColumnType<string | null, string | null | undefined, string | null>;
   webauthnChallengeExpiresAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }

@@ -12,8 +12,11 @@ export const load: PageServerLoad = async (event) => {
   const applications = await Promise.all(ids.map(async (id) => (canSeeServices
     ? (await caller.subscriptions.list({ memberId: id, status: 'active', limit: 100 })).items.filter((s) => s.url !== null)
     : [])));
+  const branding = await Promise.all(ids.map((id) => caller.settings.branding({ memberId: id })));
+  const manages = (id: string) => actor.ability.can('update', 'MemberSettings') && actor.memberships.some((ms) => ms.memberId === id && ms.role === 'commune_dsi');
   return {
     communes: communes.map((c, i) => ({
+      branding: branding[i], manages: manages(c.id),
       ...c, roles: actor.memberships.filter((ms) => ms.memberId === c.id).map((ms) => ms.role),
       applications: applications[i]!.map((s) => ({ id: s.id, nameFr: s.offeringName, nameEn: s.offeringNameEn, kind: s.offeringKind, url: s.url! })),
     })),

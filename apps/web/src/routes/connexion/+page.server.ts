@@ -16,8 +16,9 @@ export const actions: Actions = {
     const email = String(form.get('email') ?? '');
     const password = String(form.get('password') ?? '');
     let spaces: string[];
+    let secondFactor: string;
     try {
-      spaces = (await api(event).auth.login({ email, password })).spaces;
+      ({ spaces, secondFactor } = await api(event).auth.login({ email, password }));
     } catch (e) {
       if (!(e instanceof TRPCError)) throw e;
       const fields: Record<string, string> = {};
@@ -25,7 +26,10 @@ export const actions: Actions = {
       const status = e.code === 'TOO_MANY_REQUESTS' ? 429 : e.code === 'BAD_REQUEST' ? 400 : 401;
       return fail(status, { email, message: e.cause instanceof ZodError ? null : e.message, fields });
     }
+    const redirectTo = event.url.searchParams.get('redirectTo');
+    // The password was right; the second factor (or its enrolment) comes next, then the same destination.
+    if (secondFactor !== 'done') redirect(303, `/connexion/verification${redirectTo ? `?redirectTo=${encodeURIComponent(redirectTo)}` : ''}`);
     const home = spaces.includes('syndicate') ? '/syndicat' : spaces.includes('board') ? '/comite' : '/commune';
-    redirect(303, safeRedirect(event.url.searchParams.get('redirectTo')) ?? home);
+    redirect(303, safeRedirect(redirectTo) ?? home);
   },
 };

@@ -17,13 +17,15 @@ export const actions: Actions = {
     const password = String(form.get('password') ?? '');
     const confirmation = String(form.get('confirmation') ?? '');
     if (password !== confirmation) return fail(400, { field: 'confirmation', message: 'Les deux mots de passe ne sont pas identiques.' });
+    let secondFactor: string;
     try {
-      await api(event).auth.acceptInvitation({ token: event.params.token, password });
+      ({ secondFactor } = await api(event).auth.acceptInvitation({ token: event.params.token, password }));
     } catch (e) {
       if (!(e instanceof TRPCError)) throw e;
       const field = e.code === 'BAD_REQUEST' ? ((e.cause as { field?: string } | undefined)?.field ?? 'password') : 'token';
       return fail(400, { field, message: e.message });
     }
-    redirect(303, '/commune');
+    // A DSI (or anyone under an "MFA for everyone" policy) sets up a second factor before going further.
+    redirect(303, secondFactor === 'done' ? '/commune' : `/connexion/verification?redirectTo=${encodeURIComponent('/commune')}`);
   },
 };
