@@ -66,10 +66,12 @@ describe('login', () => {
     const events = await ownerDb().selectFrom('auditEvents').select(['action', 'subjectType', 'subjectId', 'actorUserId', 'memberId', 'ip'])
       .where('syndicateId', '=', t.syndicateId).where((eb) => eb.or([eb('actorUserId', '=', user.id), eb('subjectId', '=', user.id)]))
       .orderBy('seq').execute();
-    expect(events.map((e) => e.action)).toEqual(['auth.login', 'auth.logout', 'auth.login', 'auth.login_failed']);
+    // A DSI's login is the password, then the second factor (auth.second_factor).
+    expect(events.map((e) => e.action)).toEqual(['auth.login', 'auth.second_factor', 'auth.logout', 'auth.login', 'auth.second_factor', 'auth.login_failed']);
     expect(events[0]).toEqual({ action: 'auth.login', subjectType: 'Session', subjectId: actor.sessionId, actorUserId: user.id, memberId: t.members[0]!.id, ip: t.ip });
-    expect(events[1]).toEqual({ action: 'auth.logout', subjectType: 'Session', subjectId: actor.sessionId, actorUserId: user.id, memberId: t.members[0]!.id, ip: t.ip });
-    expect(events[3]).toMatchObject({ subjectType: 'User', subjectId: user.id, actorUserId: null });
+    expect(events[1]).toEqual({ action: 'auth.second_factor', subjectType: 'User', subjectId: user.id, actorUserId: user.id, memberId: t.members[0]!.id, ip: t.ip });
+    expect(events[2]).toEqual({ action: 'auth.logout', subjectType: 'Session', subjectId: actor.sessionId, actorUserId: user.id, memberId: t.members[0]!.id, ip: t.ip });
+    expect(events[5]).toMatchObject({ subjectType: 'User', subjectId: user.id, actorUserId: null });
   });
 });
 

@@ -95,7 +95,8 @@ export async function createIdentityProvider({ db, origin, secretKey }: Identity
     cookies: { keys: [cookieKey], long: { signed: true, sameSite: 'lax' }, short: { signed: true, sameSite: 'lax' } },
     scopes: SCOPES,
     acrValues: [ACR_PASSWORD, ACR_MFA],
-    claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], commune: ['commune_insee', 'commune_name', 'roles'] },
+    // acr and amr (how the person signed in) are part of every ID token, with the subject.
+    claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub', 'acr', 'amr'], email: ['email', 'email_verified'], profile: ['name'], commune: ['commune_insee', 'commune_name', 'roles'] },
     extraClientMetadata: { properties: [MEMBER, SYNDICATE] },
     findAccount,
     // The ID token carries the claims of the granted scopes too (applications read the commune and roles from it).

@@ -53,6 +53,18 @@ async function authorize(browser: Browser) {
 }
 
 describe('the territorial SSO (OpenID Connect)', () => {
+  it('tells the application that a DSI used a second factor (acr, amr)', async () => {
+    const dsi = await tenant.addUser('commune_dsi', tenant.members[0]!.id);
+    const { token } = await tenant.login(dsi);
+    const { codeVerifier, state, outcome } = await authorize(new Browser(token));
+    if (!('redirect' in outcome)) throw new Error(`the flow stopped on ${outcome.url} (${outcome.page.status}): ${await outcome.page.text()}`);
+    const tokens = await oidc.authorizationCodeGrant(config, outcome.redirect, { pkceCodeVerifier: codeVerifier, expectedState: state });
+    const { payload } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${ISSUER}/jwks`)), { issuer: ISSUER, audience: clientId });
+    expect(payload.acr).toBe('urn:mutualis:loa:mfa');
+    expect(payload.amr).toEqual(expect.arrayContaining(['pwd', 'otp', 'mfa']));
+  });
+
+
   it('publishes its discovery document and keys', async () => {
     const discovery = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
     expect(discovery).toMatchObject({ issuer: ISSUER, code_challenge_methods_supported: ['S256'] });
@@ -78,6 +90,8 @@ describe('the territorial SSO (OpenID Connect)', () => {
     expect(payload).toMatchObject({
       sub: agent.id, email: agent.email, email_verified: true, name: `commune_agent ${tenant.tag}`,
       commune_insee: tenant.members[0]!.inseeCode, commune_name: tenant.members[0]!.name, roles: ['commune_agent'],
+      // A password alone (the agent's commune does not require MFA).
+      acr: 'urn:mutualis:loa:pwd', amr: ['pwd'],
     });
     expect(tokens.refresh_token).toBeTruthy();
 

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { asSubject } from '@mutualis/authz';
 import { inviteDsiWorkflowId, inviteDsiWorkflowName, TASK_QUEUE, type InviteDsiInput, type Role } from '@mutualis/contracts';
 import { sql, withTenant, type Db, type MfaPolicy, type Tx } from '@mutualis/db';
-import type { Actor } from '../actor.ts';
+import { auditMemberOf, type Actor } from '../actor.ts';
 import { appendAudit } from '../audit/audit.service.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { SESSION_IDLE_MS } from '../auth/auth.service.ts';
@@ -199,7 +199,7 @@ export async function endOwnSession(db: Db, actor: Actor, sessionId: string): Pr
     const ended = await tx.updateTable('sessions').set({ endedAt: new Date() }).where('id', '=', sessionId).where('userId', '=', actor.userId)
       .where('endedAt', 'is', null).returning('id').executeTakeFirst();
     if (!ended) throw new NotFoundError('Cette session est introuvable ou déjà fermée.');
-    await auditUser(tx, actor, null, actor.userId, 'auth.session_ended', { sessionId });
+    await auditUser(tx, actor, auditMemberOf(actor.tenant), actor.userId, 'auth.session_ended', { sessionId });
   });
 }
 
