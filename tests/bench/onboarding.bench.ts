@@ -40,7 +40,7 @@ const operator = await owner.insertInto('users').values({ syndicateId, email: `o
 const membership = await owner.insertInto('memberships').values({ syndicateId, userId: operator.id, memberId: null, role: 'syndicate_operator' }).returning('id').executeTakeFirstOrThrow();
 const actor: Actor = buildActor({
   userId: operator.id, syndicateId, syndicateName: 'Syndicat de mesure (adhésions)', email: `operateur.${slug}@bench.example`, displayName: 'Opérateur',
-  sessionId: randomUUID(), ip: '127.0.0.1', memberships: [{ id: membership.id, role: 'syndicate_operator', memberId: null, memberName: null }],
+  sessionId: randomUUID(), ip: '127.0.0.1', amr: ['pwd'], memberships: [{ id: membership.id, role: 'syndicate_operator', memberId: null, memberName: null }],
 });
 
 const sink = await startTestSink();
