@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { createDb } from '@mutualis/db';
-import { createIdentityProvider, createInteractionHandler, endPlatformSessionOnLogout } from '@mutualis/identity';
+import { connectToFetch, createIdentityProvider, createInteractionHandler, endPlatformSessionOnLogout, parseConnectTo } from '@mutualis/identity';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '0.0.0.0';
@@ -27,10 +27,15 @@ if (missing.length > 0) {
   process.exit(1);
 }
 const db = createDb(process.env.APP_DATABASE_URL!, { max: 5, applicationName: 'mutualis-sso' });
-const provider = await createIdentityProvider({ db, origin: origin.origin, secretKey: process.env.MUTUALIS_SECRET_KEY! });
+// Tests only (SSO_CONNECT_TO, as curl's --connect-to): the applications' back-channel logout URIs are reached on a local address.
+const connectTo = process.env.SSO_CONNECT_TO ? parseConnectTo(process.env.SSO_CONNECT_TO) : [];
+const provider = await createIdentityProvider({
+  db, origin: origin.origin, secretKey: process.env.MUTUALIS_SECRET_KEY!, ...(connectTo.length > 0 ? { fetch: connectToFetch(connectTo) } : {}),
+});
 const oidc = provider.callback();
 const interaction = createInteractionHandler({ provider, db, sessionCookie: 'mutualis_session' });
 provider.on('server_error', (_ctx, error) => console.error('[sso]', error));
+provider.on('backchannel.error', (_ctx, error, client) => console.error(`[sso] back-channel logout of ${client.clientId} failed:`, error instanceof Error ? error.message : error));
 endPlatformSessionOnLogout({ provider, db, sessionCookie: 'mutualis_session' });
 
 const server = http.createServer((req, res) => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { prepareDatabase } from './database.ts';
 import { startSmtpSink } from './smtp-sink.ts';
+import { makeTestCa } from './test-ca.ts';
 import { buildAll, DATA, devSecrets, ensureDatabase, log, ROOT, startApps, startPostgres, startTemporal, type Stoppable } from './services.ts';
 
 const started: Stoppable[] = [];
@@ -33,11 +34,18 @@ try {
   started.push(sink);
   await buildAll(true);
   const port = Number(process.env.MUTUALIS_TEST_WEB_PORT ?? 3100);
+  // Browser tests serve applications at their instance addresses (https://<app>.<commune>.<domain>) from
+  // 127.0.0.1:<rpPort>, under certificates of a CA made for this run: the web process trusts it, and
+  // reaches those names there for back-channel logout (SSO_CONNECT_TO); Chromium maps them likewise.
+  const rpPort = Number(process.env.MUTUALIS_TEST_RP_PORT ?? port + 1000);
+  const ca = await makeTestCa(path.join(DATA, 'test-ca'));
   const env: NodeJS.ProcessEnv = {
     ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ORIGIN: `http://localhost:${port}`,
     DATABASE_URL: adminUrl, APP_DATABASE_URL: appUrl, HOSTING_DATABASE_URL: hostingUrl, WORKFLOW_BUNDLE_CACHE: path.join(DATA, 'workflow-bundles'), TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default',
     MUTUALIS_SECRET_KEY: secrets.secretKey, WEB_URL: `http://localhost:${port}`,
     SMTP_URL: sink.url, MUTUALIS_DEV_OUTBOX: sink.outboxDir,
+    NODE_EXTRA_CA_CERTS: ca.trustFile, MUTUALIS_TEST_CA_DIR: ca.dir, MUTUALIS_TEST_RP_PORT: String(rpPort),
+    SSO_CONNECT_TO: `*.${process.env.HOSTING_BASE_DOMAIN ?? 'mutualis.localhost'}:443:127.0.0.1:${rpPort}`,
   };
   // The workflow bundle, made once here: the stack's worker and every test worker load it from the cache.
   process.env.WORKFLOW_BUNDLE_CACHE = env.WORKFLOW_BUNDLE_CACHE;

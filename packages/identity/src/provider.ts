@@ -12,6 +12,8 @@ export interface IdentityOptions {
   origin: string;
   /** MUTUALIS_SECRET_KEY: decrypts the signing keys, derives the provider's cookie keys */
   secretKey: string;
+  /** the provider's outbound requests (back-channel logout); default: `fetch`, which refuses private and loopback addresses */
+  fetch?: Configuration['fetch'];
 }
 
 /** Every scope a platform client may ask for; `commune` carries the member and the roles. */
@@ -44,7 +46,7 @@ function clientAdapter(db: Db): Adapter {
   const none = async () => undefined;
   return {
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const row = (await sql<{ clientId: string; syndicateId: string; memberId: string; name: string; secretHash: Buffer; redirectUris: string[]; postLogoutRedirectUris: string[] }>`
+      const row = (await sql<{ clientId: string; syndicateId: string; memberId: string; name: string; secretHash: Buffer; redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri: string | null }>`
         select * from oidc_find_client(${id})`.execute(db)).rows[0];
       if (!row) return undefined;
       return {
@@ -52,6 +54,8 @@ function clientAdapter(db: Db): Adapter {
         redirect_uris: row.redirectUris, post_logout_redirect_uris: row.postLogoutRedirectUris,
         grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
         id_token_signed_response_alg: 'ES256', [MEMBER]: row.memberId, [SYNDICATE]: row.syndicateId,
+        // Signing out ends the application's session too: the provider POSTs it a logout token naming the session (sid).
+        ...(row.backchannelLogoutUri ? { backchannel_logout_uri: row.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
       };
     },
     upsert: none, findByUid: none, findByUserCode: none, consume: none, destroy: none, revokeByGrantId: none,
@@ -67,7 +71,7 @@ interface AccountRow {
  * The territorial SSO: oidc-provider with its storage in PostgreSQL, keys from the database, the
  * platform's own login (the interaction handler below) and clients from the provisioner.
  */
-export async function createIdentityProvider({ db, origin, secretKey }: IdentityOptions): Promise<Provider> {
+export async function createIdentityProvider({ db, origin, secretKey, fetch }: IdentityOptions): Promise<Provider> {
   const issuer = `${origin.replace(/\/$/, '')}/oidc`;
   const cookieKey = Buffer.from(hkdfSync('sha256', Buffer.from(secretKey, 'base64'), Buffer.alloc(0), 'mutualis/oidc-cookies/v1', 32)).toString('base64url');
 
@@ -99,6 +103,7 @@ export async function createIdentityProvider({ db, origin, secretKey }: Identity
     claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub', 'acr', 'amr'], email: ['email', 'email_verified'], profile: ['name'], commune: ['commune_insee', 'commune_name', 'roles'] },
     extraClientMetadata: { properties: [MEMBER, SYNDICATE] },
     findAccount,
+    ...(fetch ? { fetch } : {}),
     // The ID token carries the claims of the granted scopes too (applications read the commune and roles from it).
     conformIdTokenClaims: false,
     pkce: { required: () => true },

@@ -49,7 +49,8 @@ export function createSubscriptionActivities({ db, secretKey, hosting, baseDomai
 
   const oidcSpec = (r: ResourceRef) => ({
     syndicateId: r.syndicateId, memberId: r.memberId, subscriptionId: r.subscriptionId, clientId: r.externalId, name: r.label ?? r.externalId,
-    redirectUris: [`https://${r.hostname}/oidc/callback`], postLogoutRedirectUris: [`https://${r.hostname}/`], ...(r.secret ? { secret: r.secret } : {}),
+    redirectUris: [`https://${r.hostname}/oidc/callback`], postLogoutRedirectUris: [`https://${r.hostname}/`],
+    backchannelLogoutUri: `https://${r.hostname}/oidc/backchannel-logout`, ...(r.secret ? { secret: r.secret } : {}),
   });
 
   /** Makes (or finds made) one resource; returns what the DSI may see. */

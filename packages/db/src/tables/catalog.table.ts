@@ -108,6 +108,8 @@ export interface OidcClientTable {
   secretHash: Buffer;
   redirectUris: string[];
   postLogoutRedirectUris: ColumnType<string[], string[] | undefined, string[]>;
+  /** where the SSO POSTs a logout token when the user signs out (back-channel logout) */
+  backchannelLogoutUri: ColumnType<string | null, string | null | undefined, string | null>;
   createdAt: CreatedAt;
   updatedAt: Timestamp;
 }
