@@ -32,11 +32,12 @@ const connectTo = process.env.SSO_CONNECT_TO ? parseConnectTo(process.env.SSO_CO
 const provider = await createIdentityProvider({
   db, origin: origin.origin, secretKey: process.env.MUTUALIS_SECRET_KEY!, ...(connectTo.length > 0 ? { fetch: connectToFetch(connectTo) } : {}),
 });
-const oidc = provider.callback();
 const interaction = createInteractionHandler({ provider, db, sessionCookie: 'mutualis_session' });
 provider.on('server_error', (_ctx, error) => console.error('[sso]', error));
 provider.on('backchannel.error', (_ctx, error, client) => console.error(`[sso] back-channel logout of ${client.clientId} failed:`, error instanceof Error ? error.message : error));
 endPlatformSessionOnLogout({ provider, db, sessionCookie: 'mutualis_session' });
+// After every middleware is in place: Koa composes them when the callback is made.
+const oidc = provider.callback();
 
 const server = http.createServer((req, res) => {
   // Always overwritten: a client cannot choose the origin the app believes it is served from.

@@ -211,10 +211,13 @@ export function createInteractionHandler({ provider, db, sessionCookie }: Intera
  * platform's own session ends too, so the next application asks for the password again.
  */
 export function endPlatformSessionOnLogout({ provider, db, sessionCookie }: InteractionOptions): void {
-  provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
-    void (async () => {
-      const actor = await authenticate(db, cookiesOf(ctx.req)[sessionCookie], ctx.ip ?? null);
-      if (actor) await logout(db, actor);
-    })().catch((error: unknown) => console.error('[sso] ending the platform session', error));
+  // Ended before the provider's response leaves (a middleware after the route, not an event): a browser
+  // that goes straight back to an application cannot find the platform session still open.
+  provider.use(async (ctx, next) => {
+    await next();
+    // Only when the person confirmed (`logout=yes`); "stay signed in" keeps the platform session too.
+    if (ctx.oidc?.route !== 'end_session_confirm' || ctx.status >= 400 || !(ctx.oidc.params as Record<string, unknown> | undefined)?.logout) return;
+    const actor = await authenticate(db, cookiesOf(ctx.req)[sessionCookie], ctx.ip ?? null);
+    if (actor) await logout(db, actor);
   });
 }
