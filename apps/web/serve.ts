@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { createDb } from '@mutualis/db';
-import { connectToFetch, createIdentityProvider, createInteractionHandler, endPlatformSessionOnLogout, parseConnectTo } from '@mutualis/identity';
+import { connectToFetch, createIdentityProvider, createInteractionHandler, endPlatformSessionOnLogout, parseConnectTo, sweepExpired } from '@mutualis/identity';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '0.0.0.0';
@@ -36,6 +36,8 @@ const interaction = createInteractionHandler({ provider, db, sessionCookie: 'mut
 provider.on('server_error', (_ctx, error) => console.error('[sso]', error));
 provider.on('backchannel.error', (_ctx, error, client) => console.error(`[sso] back-channel logout of ${client.clientId} failed:`, error instanceof Error ? error.message : error));
 endPlatformSessionOnLogout({ provider, db, sessionCookie: 'mutualis_session' });
+// Expired SSO records (codes, tokens, sessions) are already invisible; every hour they are deleted.
+setInterval(() => { sweepExpired(db).catch((error: unknown) => console.error('[sso] sweeping expired records', error)); }, 3600_000).unref();
 // After every middleware is in place: Koa composes them when the callback is made.
 const oidc = provider.callback();
 

@@ -1,7 +1,7 @@
 import { createHash, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider, { type Account, type Adapter, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { authenticate, logout } from '@mutualis/core';
+import Provider, { interactionPolicy, type Account, type Adapter, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { authenticate, logout, pendingSession } from '@mutualis/core';
 import { sql, type Db } from '@mutualis/db';
 import { PostgresAdapter } from './adapter.ts';
 import { loadSigningKeys } from './keys.ts';
@@ -14,6 +14,8 @@ export interface IdentityOptions {
   secretKey: string;
   /** the provider's outbound requests (back-channel logout); default: `fetch`, which refuses private and loopback addresses */
   fetch?: Configuration['fetch'];
+  /** the platform's session cookie: an SSO session lasts only while the platform session of the same browser does */
+  sessionCookie?: string;
 }
 
 /** Every scope a platform client may ask for; `commune` carries the member and the roles. */
@@ -39,6 +41,22 @@ function page(title: string, body: string): string {
   return `<!doctype html><html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)} — Mutualis</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#161616}h1{font-size:1.5rem}button{background:#000091;color:#fff;border:0;padding:.6rem 1rem;font-size:1rem;cursor:pointer}</style></head>
 <body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+}
+
+/**
+ * The login prompt, plus one check: the SSO session of a browser holds only while that browser's
+ * platform session is alive and is the same person's. A session ended from "Mon compte", by the
+ * DSI, by a logout or by its idle time sends the next application through the login again.
+ */
+function loginFollowsPlatformSession(db: Db, sessionCookie: string) {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(new interactionPolicy.Check('platform_session', 'The platform session has ended', async (ctx) => {
+    const accountId = ctx.oidc.session?.accountId;
+    if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    const actor = await authenticate(db, cookiesOf(ctx.req)[sessionCookie], ctx.ip ?? null);
+    return actor?.userId === accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+  }));
+  return policy;
 }
 
 /** Clients are those the `oidc-client` provisioner registered (`oidc_clients`), read by one narrow function. */
@@ -71,7 +89,7 @@ interface AccountRow {
  * The territorial SSO: oidc-provider with its storage in PostgreSQL, keys from the database, the
  * platform's own login (the interaction handler below) and clients from the provisioner.
  */
-export async function createIdentityProvider({ db, origin, secretKey, fetch }: IdentityOptions): Promise<Provider> {
+export async function createIdentityProvider({ db, origin, secretKey, fetch, sessionCookie = 'mutualis_session' }: IdentityOptions): Promise<Provider> {
   const issuer = `${origin.replace(/\/$/, '')}/oidc`;
   const cookieKey = Buffer.from(hkdfSync('sha256', Buffer.from(secretKey, 'base64'), Buffer.alloc(0), 'mutualis/oidc-cookies/v1', 32)).toString('base64url');
 
@@ -136,7 +154,7 @@ export async function createIdentityProvider({ db, origin, secretKey, fetch }: I
       return grant;
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: loginFollowsPlatformSession(db, sessionCookie) },
     ttl: {
       AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 12 * 3600, Grant: 14 * 86_400,
       RefreshToken: 14 * 86_400,
@@ -192,7 +210,11 @@ export function createInteractionHandler({ provider, db, sessionCookie }: Intera
     }
     const ip = req.socket.remoteAddress ?? null;
     const actor = await authenticate(db, cookiesOf(req)[sessionCookie], ip);
-    if (!actor) return redirect(res, `/connexion?redirectTo=${encodeURIComponent(`/interaction/${details.uid}`)}`);
+    if (!actor) {
+      // A password already typed but a second factor still due: straight to the verification page.
+      const pending = await pendingSession(db, cookiesOf(req)[sessionCookie]);
+      return redirect(res, `/connexion${pending ? '/verification' : ''}?redirectTo=${encodeURIComponent(`/interaction/${details.uid}`)}`);
+    }
     const client = await provider.Client.find(String(details.params.client_id)) as unknown as (Record<string, string> & { clientName?: string }) | undefined;
     const bound = client ? boundTo(client) : undefined;
     const allowed = bound && actor.syndicateId === bound.syndicateId && actor.memberships.some((m) => m.memberId === bound.memberId);

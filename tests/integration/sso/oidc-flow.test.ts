@@ -7,7 +7,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestSubscription, revealSecrets } from '@mutualis/core';
+import { logout, requestSubscription, revealSecrets } from '@mutualis/core';
 import { appDb, closeDbs, superuserDb } from '../../support/db.ts';
 import { createTenant, testTemporal, type TestTenant } from '../../support/factories.ts';
 import { startTestWorker, type TestWorker } from '../../support/workers.ts';
@@ -53,6 +53,18 @@ async function authorize(browser: Browser) {
 }
 
 describe('the territorial SSO (OpenID Connect)', () => {
+  it('an SSO session lasts only while the platform session of the same browser does', async () => {
+    const agent = await tenant.addUser('commune_agent', tenant.members[0]!.id);
+    const { token, actor } = await tenant.openSession(agent);
+    const browser = new Browser(token);
+    expect('redirect' in (await authorize(browser)).outcome).toBe(true);
+    // The platform session ends (from "Mon compte" on another device, by the DSI, or idle): the SSO's goes with it.
+    await logout(appDb(), actor);
+    const again = (await authorize(browser)).outcome;
+    expect('redirect' in again).toBe(false);
+    if (!('redirect' in again)) expect(new URL(again.url).pathname).toBe('/connexion');
+  });
+
   it('tells the application that a DSI used a second factor (acr, amr)', async () => {
     const dsi = await tenant.addUser('commune_dsi', tenant.members[0]!.id);
     const { token } = await tenant.login(dsi);
