@@ -146,8 +146,9 @@ function stringFor(schema: JsonSchema, probe: Probe, mode: Mode, key: string): s
   if (schema.format === 'date') return new Date().toISOString().slice(0, 10);
   if (schema.format) throw new UnsupportedSchema(`"${key}" has the string format ${schema.format}`);
   if (schema.pattern) {
-    // Then plain values of the common shapes: a day (far ahead, so "today or later" holds), a slug or key.
-    const found = [...probe.patterned, probe.text, 'x', '2099-01-01', 'abc'].find(fits);
+    // Then plain values of the common shapes: a day (far ahead, so "today or later" holds), a slug or key,
+    // a six-digit code, a dark colour.
+    const found = [...probe.patterned, probe.text, 'x', '2099-01-01', 'abc', '123456', '#1d4e89'].find(fits);
     if (found === undefined) throw new UnsupportedSchema(`"${key}" has the pattern ${schema.pattern}, which no probe value fits`);
     return found;
   }

@@ -217,7 +217,7 @@ export function regenerateRecoveryCodes(db: Db, actor: Actor): Promise<string[]>
   const holder = holderOfActor(actor);
   return inTenant(db, holder, async (tx) => {
     const status = await statusOf(tx, holder.userId);
-    if (status.factors.length === 0) throw new ValidationError('factor', "Ajoutez d'abord une application d'authentification ou une clé de sécurité.");
+    if (status.factors.length === 0) throw new NotFoundError("Vous n'avez pas de second facteur : ajoutez d'abord une application d'authentification ou une clé de sécurité.");
     const codes = await replaceRecoveryCodes(tx, holder);
     await audit(tx, holder, 'auth.recovery_codes_regenerated', { count: codes.length }, actor.ip);
     return codes;
