@@ -31,6 +31,8 @@ export interface ApiSettings {
   subscriptionGraceDays?: number;
   /** The key secrets are encrypted with (MUTUALIS_SECRET_KEY); needed to show a secret to its DSI. */
   secretKey?: string;
+  /** The platform's public origin (ORIGIN), e.g. for the redirect URI upstream providers send people back to. */
+  origin?: string;
 }
 
 /** What a procedure does to which subject: declared on every procedure, checked in middleware. */

@@ -8,3 +8,4 @@ export * from './auth.schema.ts';
 export * from './members.schema.ts';
 export * from './catalog.schema.ts';
 export * from './workflows.contract.ts';
+export * from './federation.schema.ts';
