@@ -14,7 +14,7 @@ export function database(): Db {
 }
 
 /** Secure cookies everywhere but plain-http localhost (development). */
-function secureCookie(url: URL): boolean {
+export function secureCookie(url: URL): boolean {
   return url.protocol === 'https:' || !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
@@ -25,7 +25,7 @@ export function createContext(event: RequestEvent): Context {
     actor: event.locals.actor,
     meta: { ip: event.getClientAddress(), userAgent: event.request.headers.get('user-agent') },
     temporal: () => temporalClient({ address: env().TEMPORAL_ADDRESS, namespace: env().TEMPORAL_NAMESPACE }),
-    settings: { memberRetentionDays: env().MEMBER_RETENTION_DAYS, subscriptionGraceDays: env().SUBSCRIPTION_GRACE_DAYS, secretKey: env().MUTUALIS_SECRET_KEY },
+    settings: { memberRetentionDays: env().MEMBER_RETENTION_DAYS, subscriptionGraceDays: env().SUBSCRIPTION_GRACE_DAYS, secretKey: env().MUTUALIS_SECRET_KEY, origin: event.url.origin },
     sessionCookie: {
       get: () => event.cookies.get(SESSION_COOKIE),
       set: (token, expiresAt) => event.cookies.set(SESSION_COOKIE, token, {
