@@ -163,8 +163,8 @@ export async function createTenant(options: TenantOptions = {}): Promise<TestTen
   return tenant;
 }
 
-/** The API's settings in tests: the stack's secret key, the default grace period. */
-export const TEST_SETTINGS = { secretKey: process.env.MUTUALIS_SECRET_KEY, subscriptionGraceDays: 30 };
+/** The API's settings in tests: the stack's secret key, the default grace period, the web server's origin. */
+export const TEST_SETTINGS = { secretKey: process.env.MUTUALIS_SECRET_KEY, subscriptionGraceDays: 30, origin: process.env.WEB_URL };
 
 /** The tests' Temporal client (the real server of the test stack), connected on first use. */
 export function testTemporal() {
