@@ -35,7 +35,8 @@ const configuration: Configuration = {
   jwks: { keys: [{ ...signingKey, kid: 'upstream-test', alg: 'RS256', use: 'sig' } as never] },
   cookies: { keys: [randomBytes(32).toString('base64url')], names: { session: '_up_session', interaction: '_up_interaction', resume: '_up_interaction_resume' } },
   scopes: SCOPES,
-  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'given_name', 'usual_name'], groups: ['groups'], given_name: ['given_name'], usual_name: ['usual_name'] },
+  // acr/amr/auth_time/sid/iss must stay listed: oidc-provider only emits the claims its configuration names.
+  claims: { acr: null, amr: null, auth_time: null, sid: null, iss: null, openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'given_name', 'usual_name'], groups: ['groups'], given_name: ['given_name'], usual_name: ['usual_name'] },
   acrValues: ['urn:test:loa:low', 'urn:test:loa:mfa'],
   findAccount: (_ctx: KoaContextWithOIDC, sub: string) => {
     const account = accounts.get(sub);
@@ -43,7 +44,8 @@ const configuration: Configuration = {
     const { amr: _amr, acr: _acr, ...claims } = account;
     return { accountId: sub, claims: () => ({ sub, ...claims }) };
   },
-  features: { devInteractions: { enabled: false } },
+  // As ProConnect: amr/acr reach the ID token when the client asks for them with the claims parameter.
+  features: { devInteractions: { enabled: false }, claimsParameter: { enabled: true } },
   pkce: { required: () => true },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   // The commune's provider knows the platform: no consent screen.

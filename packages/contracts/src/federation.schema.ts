@@ -100,8 +100,8 @@ export const federationBeginInput = z.object({
 /** The upstream's answer, with the sealed request the browser kept in its cookie. */
 export const federationCompleteInput = z.object({
   query: z.string().max(8192),
-  request: z.string({ error: "Cette connexion n'a pas été commencée dans ce navigateur, ou a expiré : recommencez depuis la page de connexion." })
-    .min(1, { error: "Cette connexion n'a pas été commencée dans ce navigateur, ou a expiré : recommencez depuis la page de connexion." }).max(4096),
+  /** empty when the browser holds no request: refused by the service with a sentence, like any other unknown request */
+  request: z.string().max(4096, { error: "Cette connexion n'a pas été commencée dans ce navigateur, ou a expiré : recommencez depuis la page de connexion." }),
 });
 
 /** The path, on the platform, where upstream providers send the browser back. */

@@ -65,7 +65,7 @@ type Outcome = { status: number; location: string | null; body: string; callback
  */
 async function federatedLogin(browser: Browser, email: string, sub: string | null, redirectTo = ''): Promise<Outcome> {
   const started = await browser.request(`${WEB}/connexion/federation`, {
-    method: 'POST', headers: { origin: WEB, 'content-type': 'application/x-www-form-urlencoded' },
+    method: 'POST', headers: { origin: WEB, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ email, redirectTo }).toString(),
   });
   const sealed = started.headers.getSetCookie().find((c) => c.startsWith('mutualis_federation='))?.split(';')[0]!.split('=')[1] ?? null;
@@ -317,7 +317,7 @@ describe('signing in with the commune\'s account', () => {
     // A forged state: the browser's own request, but an answer made for another one.
     const forged = new Browser();
     const started = await forged.request(`${WEB}/connexion/federation`, {
-      method: 'POST', headers: { origin: WEB, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email }).toString(),
+      method: 'POST', headers: { origin: WEB, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email }).toString(),
     });
     expect(started.status).toBe(303);
     const wrongState = await forged.request(`${CALLBACK}?code=made-up&state=not-the-state&iss=${encodeURIComponent(upstream.issuer)}`);

@@ -94,6 +94,8 @@ export async function beginFederatedLogin(
     redirect_uri: federationRedirectUri(settings.origin), scope: provider.scopes.join(' '), response_type: 'code',
     state: request.state, nonce: request.nonce, code_challenge: await oidc.calculatePKCECodeChallenge(request.codeVerifier),
     code_challenge_method: 'S256', login_hint: input.email,
+    // How the person signed in (amr/acr) is only put in the ID token on request by some providers (ProConnect, oidc-provider).
+    ...(config.serverMetadata().claims_parameter_supported ? { claims: JSON.stringify({ id_token: { amr: null, acr: null } }) } : {}),
   });
   return { authorizationUrl: url.href, request: seal(settings.secretKey, request), expiresAt: new Date(request.expiresAt) };
 }

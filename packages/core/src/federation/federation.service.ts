@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { asSubject } from '@mutualis/authz';
 import { FEDERATION_CALLBACK_PATH, type FederationSave, type FederationSettings, type UpstreamProviderView } from '@mutualis/contracts';
-import { withTenant, type Tx, type UpstreamProvider } from '@mutualis/db';
+import { sql, withTenant, type Tx, type UpstreamProvider } from '@mutualis/db';
 import { appendAudit } from '../audit/audit.service.ts';
 import type { Actor } from '../actor.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
@@ -68,6 +68,9 @@ export async function saveFederationSettings(db: Db, actor: Actor, input: Federa
       if (!existing && !input.clientSecret) {
         throw new ValidationError('clientSecret', 'Indiquez le secret client que le fournisseur vous a donné (obligatoire à la première configuration).');
       }
+      const taken = (await sql<{ domain: string }>`
+        select domain from federation_domains_taken(${input.emailDomains}::text[], ${input.memberId}::uuid) as domain`.execute(tx)).rows;
+      if (taken.length > 0) throw domainTaken(taken[0]!.domain);
       const id = existing?.id ?? randomUUID();
       const ciphertext = input.clientSecret ? encryptSecret(secretKey, input.clientSecret, providerSecretBinding(id)) : existing!.clientSecretCiphertext;
       const values = {
@@ -94,12 +97,16 @@ export async function saveFederationSettings(db: Db, actor: Actor, input: Federa
     });
   } catch (error) {
     const pg = error as { code?: string; constraint?: string; detail?: string };
+    // Another save took the domain between the check and the insert: the unique key refuses it.
     if (pg.code === '23505' && pg.constraint === 'upstream_provider_domains_pkey') {
-      const domain = /\(domain\)=\(([^)]+)\)/.exec(pg.detail ?? '')?.[1] ?? '';
-      throw new ValidationError('emailDomains', `Le domaine « ${domain} » est déjà relié au fournisseur d'identité d'une autre commune : retirez-le, ou demandez au syndicat.`);
+      throw domainTaken(/\(domain\)=\(([^)]+)\)/.exec(pg.detail ?? '')?.[1] ?? null);
     }
     throw error;
   }
+}
+
+function domainTaken(domain: string | null): ValidationError {
+  return new ValidationError('emailDomains', `${domain ? `Le domaine « ${domain} »` : 'Un de ces domaines'} est déjà relié au fournisseur d'identité d'une autre commune : retirez-le, ou demandez au syndicat.`);
 }
 
 /** The audit trail records the settings, never the secret. */

@@ -9,8 +9,9 @@ import { sql, type Kysely } from 'kysely';
  * - `user_identities`: a platform user ↔ an upstream account (`sub`), one per provider and user.
  * Login requests in flight (state, nonce, PKCE verifier) are not stored here: they travel in an
  * encrypted, HttpOnly cookie bound to the browser that started them (see core/federation).
- * One narrow SECURITY DEFINER function answers the only question asked before a tenant is known:
- * which enabled provider serves an e-mail domain.
+ * Two narrow SECURITY DEFINER functions answer what a tenant cannot see: which enabled provider
+ * serves an e-mail domain (at login, before anyone is known), and which of the domains a DSI enters
+ * another commune already routes (to name it in the refusal).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -68,10 +69,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
            from upstream_provider_domains d join upstream_providers p on p.id = d.provider_id
           where d.domain = lower(p_domain) and p.enabled $$;
     revoke all on function federation_find_provider(text) from public;
+
+    -- which of these domains another member's provider already has (any syndicate): the DSI is told which
+    -- one, where the unique key alone could not say (row-level security hides the conflicting row)
+    create function federation_domains_taken(p_domains text[], p_member_id uuid)
+      returns setof text
+      language sql stable security definer set search_path = public, pg_temp as
+      $$ select d.domain from upstream_provider_domains d where d.domain = any(p_domains) and d.member_id <> p_member_id order by 1 $$;
+    revoke all on function federation_domains_taken(text[], uuid) from public;
     -- granted here rather than in admin.ts's list, so this migration stays self-contained
     do $$ begin
       if exists (select from pg_roles where rolname = 'mutualis_app') then
-        grant execute on function federation_find_provider(text) to mutualis_app;
+        grant execute on function federation_find_provider(text), federation_domains_taken(text[], uuid) to mutualis_app;
       end if;
     end $$;
   `.execute(db);
@@ -87,6 +96,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
+    drop function if exists federation_domains_taken(text[], uuid);
     drop function if exists federation_find_provider(text);
     drop table if exists user_identities, upstream_provider_domains, upstream_providers;
   `.execute(db);

@@ -26,6 +26,7 @@ export const actions: Actions = {
       return fail(e.code === 'BAD_REQUEST' ? 400 : 503, { email, redirectTo, fields, message: fields.email ? null : e.message });
     }
     setFederationCookie(event, started.request, started.expiresAt);
-    redirect(303, started.authorizationUrl);
+    // The upstream's authorization endpoint, from the discovery document of the issuer the DSI configured.
+    redirect(303, started.authorizationUrl, { external: true });
   },
 };
