@@ -20,8 +20,9 @@ export interface UpstreamIdp {
   stop(): Promise<void>;
 }
 
-export async function startUpstreamIdp(clients: UpstreamClient[]): Promise<UpstreamIdp> {
-  const port = Number(process.env.MUTUALIS_TEST_UPSTREAM_PORT ?? 3390);
+/** `portOffset`: another test file running at the same time takes the next port (the browser test takes +1). */
+export async function startUpstreamIdp(clients: UpstreamClient[], portOffset = 0): Promise<UpstreamIdp> {
+  const port = Number(process.env.MUTUALIS_TEST_UPSTREAM_PORT ?? 3390) + portOffset;
   const token = randomBytes(16).toString('hex');
   const script = fileURLToPath(new URL('./upstream-idp-server.ts', import.meta.url));
   const child: ChildProcess = spawn(process.execPath, [script], {
