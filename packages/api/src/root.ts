@@ -6,6 +6,7 @@ import { catalogRouter } from './routers/catalog.router.ts';
 import { subscriptionsRouter } from './routers/subscriptions.router.ts';
 import { sessionsRouter, settingsRouter, usersRouter } from './routers/users.router.ts';
 import { mfaRouter } from './routers/mfa.router.ts';
+import { federationRouter } from './routers/federation.router.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -17,6 +18,7 @@ export const appRouter = router({
   sessions: sessionsRouter,
   settings: settingsRouter,
   mfa: mfaRouter,
+  federation: federationRouter,
 });
 export type AppRouter = typeof appRouter;
 export const createCaller = createCallerFactory(appRouter);

@@ -31,7 +31,7 @@ export interface ApiSettings {
   subscriptionGraceDays?: number;
   /** The key secrets are encrypted with (MUTUALIS_SECRET_KEY); needed to show a secret to its DSI. */
   secretKey?: string;
-  /** The platform's public origin (ORIGIN): WebAuthn credentials are bound to its host name. */
+  /** The platform's public origin (ORIGIN): WebAuthn credentials are bound to its host name; upstream providers send people back to it. */
   origin?: string;
 }
 

@@ -9,3 +9,4 @@ export * from './members.schema.ts';
 export * from './catalog.schema.ts';
 export * from './workflows.contract.ts';
 export * from './users.schema.ts';
+export * from './federation.schema.ts';

@@ -25,3 +25,6 @@ export * from './secrets/secret-box.ts';
 export * from './catalog/catalog.service.ts';
 export * from './subscriptions/subscription.steps.ts';
 export * from './subscriptions/subscription.service.ts';
+export * from './federation/upstream-client.ts';
+export * from './federation/federation.service.ts';
+export * from './federation/federated-login.ts';

@@ -14,7 +14,7 @@ export function database(): Db {
 }
 
 /** Secure cookies everywhere but plain-http localhost (development). */
-function secureCookie(url: URL): boolean {
+export function secureCookie(url: URL): boolean {
   return url.protocol === 'https:' || !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 

@@ -1,3 +1,4 @@
+import { asSubject } from '@mutualis/authz';
 import type { PageServerLoad } from './$types';
 import { api } from '#lib/server/context.ts';
 import { requireSpace } from '#lib/server/guards.ts';
@@ -18,6 +19,7 @@ export const load: PageServerLoad = async (event) => {
     communes: communes.map((c, i) => ({
       branding: branding[i], manages: manages(c.id),
       ...c, roles: actor.memberships.filter((ms) => ms.memberId === c.id).map((ms) => ms.role),
+      canConfigureIdentity: actor.ability.can('update', asSubject('MemberSettings', { syndicateId: actor.syndicateId, memberId: c.id })),
       applications: applications[i]!.map((s) => ({ id: s.id, nameFr: s.offeringName, nameEn: s.offeringNameEn, kind: s.offeringKind, url: s.url! })),
     })),
   };
