@@ -207,20 +207,21 @@ function generateTotpSecret(): string {
 
 /**
  * The code a person would type now for this test user. A code is accepted once per time step, so
- * successive logins of the same user use the next steps inside the accepted window (the previous,
- * the current, the next), and wait for time to move when those are spent.
+ * successive logins of the same user use the current step, then the next (the server accepts one
+ * step of drift), and wait for time to move when both are spent. The previous step is never used:
+ * it could expire between the moment the code is made and the moment a busy server checks it.
  */
 export async function nextTotpCode(email: string): Promise<string> {
   const secret = totpSecrets.get(email);
   if (!secret) throw new Error(`${email} has no authenticator app in the tests.`);
   for (;;) {
     const now = Math.floor(Date.now() / 30_000);
-    const step = Math.max(now - 1, (lastTotpStep.get(email) ?? -Infinity) + 1);
+    const step = Math.max(now, (lastTotpStep.get(email) ?? -Infinity) + 1);
     if (step <= now + 1) {
       lastTotpStep.set(email, step);
       return generate({ secret, epoch: step * 30 + 15 });
     }
-    await new Promise((resolve) => setTimeout(resolve, (now + 1) * 30_000 - Date.now() + 200));
+    await new Promise((resolve) => setTimeout(resolve, (step - 1) * 30_000 - Date.now() + 200));
   }
 }
 
