@@ -74,6 +74,8 @@ export const saveOfferingInput = z.object({
   descriptionEn: text('la description anglaise', 2000),
   requiresApproval: z.boolean(),
   isDefault: z.boolean(),
+  /** the syndicate's administrators and operators may also sign in to the members' instances (SSO); default no */
+  staffAccess: z.boolean().optional(),
   recipe: recipeSchema,
   /** plans to add (existing plans keep their prices) */
   plans: z.array(planInputSchema).max(10).default([]),

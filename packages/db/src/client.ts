@@ -26,6 +26,9 @@ export function createDb(connectionString: string, options: DbOptions = {}): Db 
     application_name: options.applicationName ?? 'mutualis',
     idleTimeoutMillis: 30_000,
   });
+  // An idle connection the server ends (a restart, a failover, a database dropped with FORCE) is
+  // dropped from the pool and replaced on next use; without a listener it would crash the process.
+  pool.on('error', (error) => console.error(`[db] ${options.applicationName ?? 'mutualis'}: idle connection lost (${error.message})`));
   if (options.setRole) {
     const role = options.setRole;
     if (!/^[a-z_][a-z0-9_]*$/.test(role)) throw new Error(`Invalid role name ${role}`);

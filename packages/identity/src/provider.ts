@@ -22,10 +22,28 @@ export interface IdentityOptions {
 const SCOPES = ['openid', 'offline_access', 'email', 'profile', 'commune'];
 const MEMBER = 'mutualis_member_id';
 const SYNDICATE = 'mutualis_syndicate_id';
+/** 'yes' when the offering lets the syndicate's administrators and operators in too */
+const STAFF = 'mutualis_staff_access';
+const MEMBER_NAME = 'mutualis_member_name';
+const MEMBER_INSEE = 'mutualis_member_insee';
+/** The syndicate roles an offering's staff access lets in. */
+const STAFF_ROLES = new Set(['syndicate_admin', 'syndicate_operator']);
 /** The member and syndicate a client is bound to (the provider's Client keeps extra metadata under its own name, or camel-cased). */
 const boundTo = (client: unknown) => {
   const c = client as Record<string, string | undefined>;
-  return { memberId: c[MEMBER] ?? c.mutualisMemberId, syndicateId: c[SYNDICATE] ?? c.mutualisSyndicateId };
+  return {
+    memberId: c[MEMBER] ?? c.mutualisMemberId, syndicateId: c[SYNDICATE] ?? c.mutualisSyndicateId, staffAccess: (c[STAFF] ?? c.mutualisStaffAccess) === 'yes',
+    memberName: c[MEMBER_NAME] ?? c.mutualisMemberName ?? null, memberInsee: c[MEMBER_INSEE] ?? c.mutualisMemberInsee ?? null,
+  };
+};
+
+/**
+ * Who may sign in to a client: the people of its member, and the syndicate's administrators and
+ * operators where the offering allows it. Nobody of another syndicate.
+ */
+export function mayUse(person: { syndicateId: string; memberships: ReadonlyArray<{ role: string; memberId: string | null }> }, client: ReturnType<typeof boundTo>): boolean {
+  if (person.syndicateId !== client.syndicateId) return false;
+  return person.memberships.some((m) => m.memberId === client.memberId || (client.staffAccess && m.memberId === null && STAFF_ROLES.has(m.role)));
 };
 /** Assurance levels in `acr`: a password (or a federation without MFA), or a second factor. */
 export const ACR_PASSWORD = 'urn:mutualis:loa:pwd';
@@ -45,7 +63,7 @@ function page(title: string, body: string): string {
 
 /**
  * The login prompt, plus one check: the SSO session of a browser holds only while that browser's
- * platform session is alive and is the same person's. A session ended from "Mon compte", by the
+ * platform session is alive and is the same person's, and only for clients that person may use. A session ended from "Mon compte", by the
  * DSI, by a logout or by its idle time sends the next application through the login again.
  */
 function loginFollowsPlatformSession(db: Db, sessionCookie: string) {
@@ -54,7 +72,9 @@ function loginFollowsPlatformSession(db: Db, sessionCookie: string) {
     const accountId = ctx.oidc.session?.accountId;
     if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
     const actor = await authenticate(db, cookiesOf(ctx.req)[sessionCookie], ctx.ip ?? null);
-    return actor?.userId === accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+    if (actor?.userId !== accountId) return interactionPolicy.Check.REQUEST_PROMPT;
+    // Signed in already, but to another commune's application: the interaction says no, with a page.
+    return ctx.oidc.client && !mayUse(actor, boundTo(ctx.oidc.client)) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
   }));
   return policy;
 }
@@ -64,7 +84,7 @@ function clientAdapter(db: Db): Adapter {
   const none = async () => undefined;
   return {
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const row = (await sql<{ clientId: string; syndicateId: string; memberId: string; name: string; secretHash: Buffer; redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri: string | null }>`
+      const row = (await sql<{ clientId: string; syndicateId: string; memberId: string; name: string; secretHash: Buffer; redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri: string | null; staffAccess: boolean; memberName: string; memberInsee: string | null }>`
         select * from oidc_find_client(${id})`.execute(db)).rows[0];
       if (!row) return undefined;
       return {
@@ -72,6 +92,7 @@ function clientAdapter(db: Db): Adapter {
         redirect_uris: row.redirectUris, post_logout_redirect_uris: row.postLogoutRedirectUris,
         grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
         id_token_signed_response_alg: 'ES256', [MEMBER]: row.memberId, [SYNDICATE]: row.syndicateId,
+        [STAFF]: row.staffAccess ? 'yes' : 'no', [MEMBER_NAME]: row.memberName, ...(row.memberInsee ? { [MEMBER_INSEE]: row.memberInsee } : {}),
         // Signing out ends the application's session too: the provider POSTs it a logout token naming the session (sid).
         ...(row.backchannelLogoutUri ? { backchannel_logout_uri: row.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
       };
@@ -101,12 +122,17 @@ export async function createIdentityProvider({ db, origin, secretKey, fetch, ses
     const client = ctx.oidc.client ? boundTo(ctx.oidc.client) : undefined;
     const memberId = client?.memberId;
     if (client && row.syndicateId !== client.syndicateId) return undefined;
+    // Someone who may no longer use this client (a role removed since) gets no new tokens from it.
+    if (client && !mayUse({ syndicateId: row.syndicateId, memberships: row.memberships }, client)) return undefined;
     const here = row.memberships.filter((m) => m.memberId === memberId);
+    // Syndicate staff let in by the offering: the client's commune, with their syndicate roles.
+    const staff = here.length === 0 ? row.memberships.filter((m) => m.memberId === null && STAFF_ROLES.has(m.role)) : [];
     return {
       accountId: sub,
       claims: () => ({
         sub, email: row.email, email_verified: true, name: row.displayName,
-        commune_insee: here[0]?.inseeCode ?? null, commune_name: here[0]?.memberName ?? null, roles: here.map((m) => m.role),
+        commune_insee: here[0]?.inseeCode ?? client?.memberInsee ?? null, commune_name: here[0]?.memberName ?? client?.memberName ?? null,
+        roles: (here.length > 0 ? here : staff).map((m) => m.role),
       }),
     };
   }
@@ -119,7 +145,7 @@ export async function createIdentityProvider({ db, origin, secretKey, fetch, ses
     acrValues: [ACR_PASSWORD, ACR_MFA],
     // acr and amr (how the person signed in) are part of every ID token, with the subject.
     claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub', 'acr', 'amr'], email: ['email', 'email_verified'], profile: ['name'], commune: ['commune_insee', 'commune_name', 'roles'] },
-    extraClientMetadata: { properties: [MEMBER, SYNDICATE] },
+    extraClientMetadata: { properties: [MEMBER, SYNDICATE, STAFF, MEMBER_NAME, MEMBER_INSEE] },
     findAccount,
     ...(fetch ? { fetch } : {}),
     // The ID token carries the claims of the granted scopes too (applications read the commune and roles from it).
@@ -217,7 +243,7 @@ export function createInteractionHandler({ provider, db, sessionCookie }: Intera
     }
     const client = await provider.Client.find(String(details.params.client_id)) as unknown as (Record<string, string> & { clientName?: string }) | undefined;
     const bound = client ? boundTo(client) : undefined;
-    const allowed = bound && actor.syndicateId === bound.syndicateId && actor.memberships.some((m) => m.memberId === bound.memberId);
+    const allowed = bound && mayUse(actor, bound);
     if (!client || !allowed) {
       return redirect(res, `/acces-refuse?application=${encodeURIComponent(client?.clientName ?? String(details.params.client_id))}`);
     }

@@ -145,6 +145,41 @@ describe('the territorial SSO (OpenID Connect)', () => {
     expect(await outcome.page.text()).toContain('Votre compte n’a pas accès');
   });
 
+  it('an existing SSO session does not open a client the person may no longer use', async () => {
+    const agent = await tenant.addUser('commune_agent', tenant.members[0]!.id);
+    const { token } = await tenant.openSession(agent);
+    const browser = new Browser(token);
+    expect('redirect' in (await authorize(browser)).outcome).toBe(true);
+    // The person moves to the other commune: same browser, same SSO and platform sessions.
+    await superuserDb().updateTable('memberships').set({ memberId: tenant.members[1]!.id }).where('userId', '=', agent.id).execute();
+    const { outcome } = await authorize(browser);
+    if (!('page' in outcome)) throw new Error(`a code was issued: ${outcome.redirect.href}`);
+    expect(new URL(outcome.url).pathname).toBe('/acces-refuse');
+  });
+
+  it('lets the syndicate\'s operators in only where the offering allows staff access, with the commune of the client', async () => {
+    const { token } = await tenant.openSession('syndicate_operator');
+    const refused = (await authorize(new Browser(token))).outcome;
+    if (!('page' in refused)) throw new Error(`a code was issued to staff without staff access: ${refused.redirect.href}`);
+    expect(new URL(refused.url).pathname).toBe('/acces-refuse');
+
+    const offering = await superuserDb().selectFrom('oidcClients').innerJoin('subscriptions', 'subscriptions.id', 'oidcClients.subscriptionId')
+      .select('subscriptions.offeringId').where('oidcClients.clientId', '=', clientId).executeTakeFirstOrThrow();
+    await superuserDb().updateTable('offerings').set({ staffAccess: true }).where('id', '=', offering.offeringId).execute();
+    try {
+      const { codeVerifier, state, outcome } = await authorize(new Browser(token));
+      if (!('redirect' in outcome)) throw new Error(`the flow stopped on ${outcome.url} (${outcome.page.status})`);
+      const tokens = await oidc.authorizationCodeGrant(config, outcome.redirect, { pkceCodeVerifier: codeVerifier, expectedState: state });
+      const { payload } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${ISSUER}/jwks`)), { issuer: ISSUER, audience: clientId });
+      expect(payload).toMatchObject({ sub: tenant.users.syndicate_operator.id, roles: ['syndicate_operator'], commune_name: tenant.members[0]!.name, commune_insee: tenant.members[0]!.inseeCode });
+      // A finance officer is not "staff" for an application.
+      const finance = (await authorize(new Browser((await tenant.openSession('syndicate_finance')).token))).outcome;
+      expect('page' in finance && new URL(finance.url).pathname).toBe('/acces-refuse');
+    } finally {
+      await superuserDb().updateTable('offerings').set({ staffAccess: false }).where('id', '=', offering.offeringId).execute();
+    }
+  });
+
   it('without a platform session, the login page is asked for, and it comes back to the SSO', async () => {
     const { outcome } = await authorize(new Browser());
     if (!('page' in outcome)) throw new Error('a code was issued without any login');

@@ -18,6 +18,8 @@ export interface OfferingTable {
   descriptionEn: string;
   requiresApproval: boolean;
   isDefault: boolean;
+  /** the syndicate's administrators and operators may sign in to the member's instances through the SSO */
+  staffAccess: ColumnType<boolean, boolean | undefined, boolean>;
   recipe: Json<RecipeStep[]>;
   status: ColumnType<'active' | 'retired', 'active' | 'retired' | undefined, 'active' | 'retired'>;
   createdAt: CreatedAt;
