@@ -30,7 +30,7 @@ await sql`analyze members`.execute(owner);
 const one = await owner.selectFrom('members').select('id').where('syndicateId', '=', syndicateId).where('inseeCode', '=', '69259').executeTakeFirstOrThrow();
 console.log(`loaded ${communes.length} members in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-const base = { syndicateName: 'Syndicat de mesure', email: 'bench@example.org', displayName: 'Bench', sessionId: randomUUID(), ip: '127.0.0.1' };
+const base = { syndicateName: 'Syndicat de mesure', email: 'bench@example.org', displayName: 'Bench', sessionId: randomUUID(), ip: '127.0.0.1', amr: ['pwd', 'otp'] };
 const admin: Actor = buildActor({ ...base, userId: randomUUID(), syndicateId, memberships: [{ id: randomUUID(), role: 'syndicate_admin', memberId: null, memberName: null }] });
 const dsi: Actor = buildActor({ ...base, userId: randomUUID(), syndicateId, memberships: [{ id: randomUUID(), role: 'commune_dsi', memberId: one.id, memberName: 'Vénissieux' }] });
 const ctx = (actor: Actor) => ({

@@ -39,7 +39,7 @@ const operator = await owner.insertInto('users').values({ syndicateId, email: `o
   .returning('id').executeTakeFirstOrThrow();
 const membership = await owner.insertInto('memberships').values({ syndicateId, userId: operator.id, memberId: null, role: 'syndicate_operator' }).returning('id').executeTakeFirstOrThrow();
 const actor: Actor = buildActor({
-  userId: operator.id, syndicateId, syndicateName: 'Syndicat de mesure (adhésions)', email: `operateur.${slug}@bench.example`, displayName: 'Opérateur',
+  userId: operator.id, syndicateId, syndicateName: 'Syndicat de mesure (adhésions)', email: `operateur.${slug}@bench.example`, displayName: 'Opérateur', amr: ['pwd', 'otp'],
   sessionId: randomUUID(), ip: '127.0.0.1', memberships: [{ id: membership.id, role: 'syndicate_operator', memberId: null, memberName: null }],
 });
 

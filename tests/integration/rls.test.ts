@@ -56,7 +56,7 @@ function insertRow(tx: Tx, table: TenantTable, t: TestTenant, memberId: string):
     case 'memberships':
       return tx.insertInto('memberships').values({ syndicateId, userId: t.users.syndicate_finance.id, memberId, role: 'commune_dsi' }).execute();
     case 'sessions':
-      return tx.insertInto('sessions').values({ syndicateId, userId: t.users.commune_dsi.id, tokenHash: sha256(randomBytes(32)), expiresAt: new Date(Date.now() + 3600_000) }).execute();
+      return tx.insertInto('sessions').values({ syndicateId, userId: t.users.commune_dsi.id, tokenHash: sha256(randomBytes(32)), expiresAt: new Date(Date.now() + 3600_000), amr: ['pwd'], secondFactor: 'done' }).execute();
     case 'audit_events':
       return tx.insertInto('auditEvents').values({
         syndicateId, seq: 1_000_000, memberId, actorUserId: null, action: 'forged', subjectType: 'Member', subjectId: memberId,
