@@ -8,6 +8,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { prepareDatabase } from './database.ts';
 import { startSmtpSink } from './smtp-sink.ts';
+import { startLdap } from './ldap.ts';
 import { buildAll, DATA, devSecrets, ensureDatabase, log, ROOT, startApps, startPostgres, startTemporal, type Stoppable } from './services.ts';
 
 const started: Stoppable[] = [];
@@ -31,6 +32,8 @@ try {
   rmSync(outbox, { recursive: true, force: true });
   const sink = await startSmtpSink(Number(process.env.MUTUALIS_TEST_SMTP_PORT ?? 2526), outbox);
   started.push(sink);
+  const ldap = await startLdap(DATA, Number(process.env.MUTUALIS_TEST_LDAP_PORT ?? 3389), Number(process.env.MUTUALIS_TEST_LDAPS_PORT ?? 3636));
+  started.push(ldap);
   await buildAll(true);
   const port = Number(process.env.MUTUALIS_TEST_WEB_PORT ?? 3100);
   const env: NodeJS.ProcessEnv = {
@@ -38,6 +41,8 @@ try {
     DATABASE_URL: adminUrl, APP_DATABASE_URL: appUrl, HOSTING_DATABASE_URL: hostingUrl, WORKFLOW_BUNDLE_CACHE: path.join(DATA, 'workflow-bundles'), TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default',
     MUTUALIS_SECRET_KEY: secrets.secretKey, WEB_URL: `http://localhost:${port}`,
     SMTP_URL: sink.url, MUTUALIS_DEV_OUTBOX: sink.outboxDir,
+    MUTUALIS_TEST_LDAP_URL: ldap.url, MUTUALIS_TEST_LDAP_BASE_DN: ldap.baseDn, MUTUALIS_TEST_LDAP_ROOT_DN: ldap.rootDn,
+    MUTUALIS_TEST_LDAP_ROOT_PASSWORD: ldap.rootPassword, MUTUALIS_TEST_LDAPS_URL: ldap.tlsUrl ?? '', MUTUALIS_TEST_LDAP_CA_FILE: ldap.caFile ?? '',
   };
   // The workflow bundle, made once here: the stack's worker and every test worker load it from the cache.
   process.env.WORKFLOW_BUNDLE_CACHE = env.WORKFLOW_BUNDLE_CACHE;

@@ -4,6 +4,7 @@ import { membersRouter } from './routers/members.router.ts';
 import { workflowsRouter } from './routers/workflows.router.ts';
 import { catalogRouter } from './routers/catalog.router.ts';
 import { subscriptionsRouter } from './routers/subscriptions.router.ts';
+import { directoryRouter } from './routers/directory.router.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -11,6 +12,7 @@ export const appRouter = router({
   workflows: workflowsRouter,
   catalog: catalogRouter,
   subscriptions: subscriptionsRouter,
+  directory: directoryRouter,
 });
 export type AppRouter = typeof appRouter;
 export const createCaller = createCallerFactory(appRouter);

@@ -7,4 +7,5 @@ export * from './roles.schema.ts';
 export * from './auth.schema.ts';
 export * from './members.schema.ts';
 export * from './catalog.schema.ts';
+export * from './directory.schema.ts';
 export * from './workflows.contract.ts';

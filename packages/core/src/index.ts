@@ -23,3 +23,6 @@ export * from './secrets/secret-box.ts';
 export * from './catalog/catalog.service.ts';
 export * from './subscriptions/subscription.steps.ts';
 export * from './subscriptions/subscription.service.ts';
+export * from './directory/directory.errors.ts';
+export * from './directory/ldap-client.ts';
+export * from './directory/directory.service.ts';

@@ -8,6 +8,7 @@ import type {
   SubscriptionTable, UsageRecordTable,
 } from './tables/catalog.table.ts';
 import type { OidcPayloadTable, OidcSigningKeyTable } from './tables/oidc.table.ts';
+import type { MemberDirectoryAccountTable, MemberDirectoryDomainTable, MemberDirectoryTable } from './tables/directory.table.ts';
 
 /** The schema as Kysely sees it (camelCase, mapped to snake_case columns by CamelCasePlugin). */
 export interface Database {
@@ -39,4 +40,7 @@ export interface Database {
   oidcSigningKeys: OidcSigningKeyTable;
   userFactors: UserFactorTable;
   recoveryCodes: RecoveryCodeTable;
+  memberDirectories: MemberDirectoryTable;
+  memberDirectoryDomains: MemberDirectoryDomainTable;
+  memberDirectoryAccounts: MemberDirectoryAccountTable;
 }
