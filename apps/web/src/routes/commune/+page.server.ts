@@ -1,6 +1,7 @@
 import type { PageServerLoad } from './$types';
 import { api } from '#lib/server/context.ts';
 import { requireSpace } from '#lib/server/guards.ts';
+import { asSubject } from '@mutualis/authz';
 
 export const load: PageServerLoad = async (event) => {
   const actor = requireSpace(event, 'commune');
@@ -15,6 +16,7 @@ export const load: PageServerLoad = async (event) => {
   return {
     communes: communes.map((c, i) => ({
       ...c, roles: actor.memberships.filter((ms) => ms.memberId === c.id).map((ms) => ms.role),
+      canManageIdentity: actor.ability.can('update', asSubject('MemberSettings', { syndicateId: actor.syndicateId, memberId: c.id })),
       applications: applications[i]!.map((s) => ({ id: s.id, nameFr: s.offeringName, nameEn: s.offeringNameEn, kind: s.offeringKind, url: s.url! })),
     })),
   };
