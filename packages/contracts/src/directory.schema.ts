@@ -26,8 +26,9 @@ const dn = (what: string, example: string) => z.string({ error: `Indiquez ${what
   .regex(/^[A-Za-z][A-Za-z0-9-]*=[^,]+(,\s*[A-Za-z][A-Za-z0-9-]*=[^,]+)*$/, { error: `${what} ne ressemble pas à un DN LDAP (par exemple ${example}).` });
 
 /** An LDAP search filter: in parentheses, balanced. The server parses it for real when tested. */
+const filterError = { error: 'Le filtre doit être entre parenthèses et bien équilibré, par exemple (objectClass=person).' };
 export const ldapFilterSchema = z.string().trim().max(500, { error: 'Le filtre : 500 caractères au plus.' })
-  .refine((f) => /^\(.*\)$/s.test(f) && balanced(f), { error: 'Le filtre doit être entre parenthèses et bien équilibré, par exemple (objectClass=person).' });
+  .regex(/^\(.*\)$/, filterError).refine(balanced, filterError);
 
 function balanced(filter: string): boolean {
   let depth = 0;
@@ -51,15 +52,20 @@ export type RoleMapping = z.infer<typeof roleMappingSchema>;
 
 const PEM = /^-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/;
 
-/** What the DSI sets; the bind password is optional on update (the stored one is kept). */
+/**
+ * What the DSI sets. The bind password is never sent back: left out on an update, the stored one is
+ * kept; a directory saved without one yet is a draft that cannot be used until it is given.
+ */
 const directoryFields = z.object({
   url: z.string({ error: "Indiquez l'adresse du serveur." }).trim()
     .regex(/^ldaps?:\/\/[^/?#\s]+\/?$/i, { error: "L'adresse du serveur : ldap://serveur:389 ou ldaps://serveur:636 (sans chemin)." })
     .max(300, { error: "L'adresse du serveur : 300 caractères au plus." }),
   security: directorySecuritySchema,
-  caCertificate: z.string().trim().max(20_000, { error: 'Le certificat : 20 000 caractères au plus.' })
-    .refine((v) => v === '' || PEM.test(v), { error: 'Le certificat de l’autorité doit être au format PEM (-----BEGIN CERTIFICATE----- …).' })
-    .transform((v) => (v === '' ? null : v)).nullable().optional(),
+  caCertificate: z.union([
+    z.literal(''),
+    z.string().trim().max(20_000, { error: 'Le certificat : 20 000 caractères au plus.' })
+      .regex(PEM, { error: 'Le certificat de l’autorité doit être au format PEM (-----BEGIN CERTIFICATE----- …).' }),
+  ]).transform((v) => (v === '' ? null : v)).nullable().optional(),
   bindDn: dn('Le DN du compte de service', 'cn=mutualis,ou=services,dc=ville,dc=fr'),
   bindPassword: z.string().max(500, { error: 'Le mot de passe du compte de service : 500 caractères au plus.' })
     .transform((v) => (v === '' ? undefined : v)).optional(),

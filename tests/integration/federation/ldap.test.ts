@@ -91,8 +91,8 @@ describe('the DSI sets up the directory', () => {
     expect(Object.keys(got!)).not.toContain('bindPasswordCiphertext');
 
     const row = await ownerDb().selectFrom('memberDirectories').selectAll().where('memberId', '=', communeA.id).executeTakeFirstOrThrow();
-    expect(row.bindPasswordCiphertext.includes(Buffer.from(tree.servicePassword))).toBe(false);
-    expect(decryptSecret(secretKey(), row.bindPasswordCiphertext, row.id)).toBe(tree.servicePassword);
+    expect(row.bindPasswordCiphertext!.includes(Buffer.from(tree.servicePassword))).toBe(false);
+    expect(decryptSecret(secretKey(), row.bindPasswordCiphertext!, row.id)).toBe(tree.servicePassword);
     const audit = await ownerDb().selectFrom('auditEvents').select(['action', 'after']).where('subjectId', '=', row.id).execute();
     expect(audit.map((a) => a.action)).toEqual(['directory.created']);
     expect(JSON.stringify(audit)).not.toContain(tree.servicePassword);
@@ -103,8 +103,20 @@ describe('the DSI sets up the directory', () => {
     const saved = await callerOf(dsiA).directory.save(configA({ bindPassword: undefined, nameAttribute: 'cn' }));
     expect(saved).toMatchObject({ hasBindPassword: true, nameAttribute: 'cn' });
     const after = await ownerDb().selectFrom('memberDirectories').select('bindPasswordCiphertext').where('memberId', '=', communeA.id).executeTakeFirstOrThrow();
-    expect(after.bindPasswordCiphertext.equals(before.bindPasswordCiphertext)).toBe(true);
+    expect(after.bindPasswordCiphertext!.equals(before.bindPasswordCiphertext!)).toBe(true);
     await callerOf(dsiA).directory.save(configA({ bindPassword: '' }));
+  });
+
+  it('saves a draft without a bind password, which cannot be used until one is given', async () => {
+    const other = await createTenant({ communes: 1 });
+    const { actor } = await other.openSession('commune_dsi');
+    const { caller } = other.caller(actor);
+    const memberId = other.members[0]!.id;
+    const draft = await caller.directory.save(configA({ memberId, bindPassword: undefined, emailDomains: [`brouillon-${other.tag}.test`] }));
+    expect(draft.hasBindPassword).toBe(false);
+    const test = await caller.directory.test({ memberId });
+    expect(test.checks).toEqual([{ key: 'bind', ok: false, message: "Aucun mot de passe n'est enregistré pour le compte de service : indiquez-le." }]);
+    expect((await caller.directory.save(configA({ memberId, emailDomains: [`brouillon-${other.tag}.test`] }))).hasBindPassword).toBe(true);
   });
 
   it('refuses bad input with the field it is about', async () => {

@@ -36,7 +36,7 @@ async function domainsOf(tx: Tx, directoryId: string): Promise<string[]> {
 function view(row: MemberDirectory, emailDomains: string[]): DirectoryView {
   return {
     id: row.id, memberId: row.memberId, url: row.url, security: row.security, caCertificate: row.caCertificate, bindDn: row.bindDn,
-    hasBindPassword: row.bindPasswordCiphertext.length > 0, baseDn: row.baseDn, userFilter: row.userFilter, loginAttribute: row.loginAttribute,
+    hasBindPassword: row.bindPasswordCiphertext !== null, baseDn: row.baseDn, userFilter: row.userFilter, loginAttribute: row.loginAttribute,
     emailAttribute: row.emailAttribute, nameAttribute: row.nameAttribute, groupAttribute: row.groupAttribute, roleMappings: row.roleMappings,
     emailDomains, enabled: row.enabled, updatedAt: row.updatedAt,
   };
@@ -75,11 +75,10 @@ export async function saveDirectory(db: Db, actor: Actor, raw: DirectorySaveInpu
     const member = await tx.selectFrom('members').select(['id', 'syndicateId']).where('id', '=', input.memberId).executeTakeFirst();
     if (!member) throw new NotFoundError(NOT_FOUND);
     const existing = await directoryRow(tx, member.id, true);
-    if (!existing && !input.bindPassword) throw new ValidationError('bindPassword', 'Indiquez le mot de passe du compte de service.');
     const id = existing?.id ?? randomUUID();
     const values = {
       url: input.url, security: input.security, caCertificate: input.caCertificate ?? null, bindDn: input.bindDn,
-      bindPasswordCiphertext: input.bindPassword ? encryptSecret(secretKey, input.bindPassword, id) : existing!.bindPasswordCiphertext,
+      bindPasswordCiphertext: input.bindPassword ? encryptSecret(secretKey, input.bindPassword, id) : existing?.bindPasswordCiphertext ?? null,
       baseDn: input.baseDn, userFilter: input.userFilter, loginAttribute: input.loginAttribute, emailAttribute: input.emailAttribute,
       nameAttribute: input.nameAttribute, groupAttribute: input.groupAttribute ?? null, roleMappings: JSON.stringify(input.roleMappings),
       enabled: input.enabled, updatedAt: new Date(),
@@ -131,11 +130,14 @@ export async function testDirectory(db: Db, actor: Actor, raw: DirectoryTestInpu
     return row ? { row, domains: await domainsOf(tx, row.id) } : null;
   });
   const config = input.config ?? (stored ? { ...stored.row, caCertificate: stored.row.caCertificate, bindPassword: undefined, emailDomains: stored.domains } : null);
-  if (!config) throw new ValidationError('config', "Aucun annuaire n'est enregistré pour ce membre : remplissez le formulaire avant de tester.");
+  if (!config) return { ok: false, checks: [{ key: 'reach', ok: false, message: "Aucun annuaire n'est enregistré pour ce membre : remplissez le formulaire avant de tester." }] };
+  const storedPassword = stored?.row.bindPasswordCiphertext ? decryptSecret(secretKey, stored.row.bindPasswordCiphertext, stored.row.id) : null;
   const sameAccount = stored && stored.row.url === config.url && stored.row.bindDn === config.bindDn;
-  const password = config.bindPassword ?? (sameAccount ? decryptSecret(secretKey, stored.row.bindPasswordCiphertext, stored.row.id) : null);
+  const password = config.bindPassword ?? (sameAccount ? storedPassword : null);
   if (password === null) {
-    return { ok: false, checks: [{ key: 'bind', ok: false, message: "Indiquez le mot de passe du compte de service : le mot de passe enregistré n'est réutilisé que pour le même serveur et le même compte." }] };
+    return { ok: false, checks: [{ key: 'bind', ok: false, message: sameAccount
+      ? "Aucun mot de passe n'est enregistré pour le compte de service : indiquez-le."
+      : "Indiquez le mot de passe du compte de service : le mot de passe enregistré n'est réutilisé que pour le même serveur et le même compte." }] };
   }
   const checks = await checkDirectory(settingsOf(config, password), { email: input.email, emailDomains: config.emailDomains });
   return { ok: checks.every((c) => c.ok), checks };
@@ -167,7 +169,7 @@ export async function findLoginDirectory(db: Db, email: string, secretKey: strin
     if (!row) return null;
     return {
       id: row.id, syndicateId: row.syndicateId, memberId: row.memberId, emailDomains: await domainsOf(tx, row.id),
-      settings: settingsOf({ ...row, caCertificate: row.caCertificate }, decryptSecret(secretKey, row.bindPasswordCiphertext, row.id)),
+      settings: settingsOf({ ...row, caCertificate: row.caCertificate }, row.bindPasswordCiphertext ? decryptSecret(secretKey, row.bindPasswordCiphertext, row.id) : ''),
     };
   });
 }

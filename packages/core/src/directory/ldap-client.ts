@@ -176,6 +176,8 @@ export async function verifyPerson(s: DirectorySettings, login: string, password
 }
 
 async function serviceBind(client: Client, s: DirectorySettings): Promise<void> {
+  // An empty password would be an "unauthenticated bind": refused by OpenLDAP, anonymous on AD.
+  if (s.bindPassword === '') throw new DirectoryFailure(`Aucun mot de passe n'est enregistré pour le compte de service ${s.bindDn} : le responsable informatique doit l'indiquer.`);
   try {
     await client.bind(s.bindDn, s.bindPassword);
   } catch (error) {

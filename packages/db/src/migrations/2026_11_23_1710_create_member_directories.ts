@@ -23,7 +23,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       security text not null check (security in ('none', 'starttls', 'ldaps')),
       ca_certificate text check (length(ca_certificate) <= 20000),
       bind_dn text not null check (length(bind_dn) between 3 and 500),
-      bind_password_ciphertext bytea not null,
+      -- null until the DSI gives it (a draft): the directory then cannot be used
+      bind_password_ciphertext bytea,
       base_dn text not null check (length(base_dn) between 3 and 500),
       user_filter text not null check (length(user_filter) between 2 and 500),
       login_attribute text not null check (login_attribute ~ '^[A-Za-z][A-Za-z0-9-]{0,63}$'),

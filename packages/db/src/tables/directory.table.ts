@@ -13,8 +13,8 @@ export interface MemberDirectoryTable {
   security: DirectorySecurity;
   caCertificate: string | null;
   bindDn: string;
-  /** AES-256-GCM under MUTUALIS_SECRET_KEY, bound to the directory's id */
-  bindPasswordCiphertext: Buffer;
+  /** AES-256-GCM under MUTUALIS_SECRET_KEY, bound to the directory's id; null until given */
+  bindPasswordCiphertext: Buffer | null;
   baseDn: string;
   userFilter: string;
   loginAttribute: string;
