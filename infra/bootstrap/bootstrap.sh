@@ -116,6 +116,34 @@ ensure_chromium() {
   die "Browser tests need Chromium: set CHROMIUM_PATH, or install it (Debian/Ubuntu: apt-get install chromium)."
 }
 
+# --- OpenLDAP's slapd (LDAP federation tests only) --------------------------------------------
+# The test stack runs a private slapd on 127.0.0.1 with its own config and data under .data/; the
+# package's own service is never wanted (it would hold port 389 with a throw-away dc=nodomain tree).
+ensure_slapd() {
+  if [ -n "${SLAPD_PATH:-}" ]; then [ -x "$SLAPD_PATH" ] || die "SLAPD_PATH=$SLAPD_PATH is not an executable."; return; fi
+  if [ -x /usr/sbin/slapd ] && [ -x /usr/sbin/slapadd ] && command -v ldapsearch >/dev/null; then export SLAPD_PATH=/usr/sbin/slapd; return; fi
+  command -v apt-get >/dev/null || die "LDAP tests need OpenLDAP's slapd: set SLAPD_PATH, or install it (Debian/Ubuntu: apt-get install slapd ldap-utils)."
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  say "Installing Debian's slapd and ldap-utils for the LDAP tests (apt-get; the system service is kept stopped)"
+  # invoke-rc.d and deb-systemd-invoke ask policy-rc.d whether a service may start: 101 says no.
+  # A policy already in place (containers ship one) is left as it is; ours is removed afterwards.
+  local policy=/usr/sbin/policy-rc.d ours=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# Written by Mutualis bootstrap while installing slapd: no service starts.\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"; ours=1
+  fi
+  local ok=0
+  $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq slapd ldap-utils >&2 && ok=1
+  [ -n "$ours" ] && $sudo rm -f "$policy"
+  [ "$ok" = 1 ] || die "Could not install slapd and ldap-utils with apt-get."
+  # Should a service manager have started it anyway, stop it and keep it from starting at boot.
+  if pgrep -x slapd >/dev/null 2>&1 && [ -f /run/slapd/slapd.pid ]; then
+    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then $sudo systemctl disable --now slapd >&2 || true
+    else $sudo kill "$(cat /run/slapd/slapd.pid)" 2>/dev/null || true; fi
+  fi
+  export SLAPD_PATH=/usr/sbin/slapd
+}
+
 cmd="${1:-env}"; shift || true
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}"
 export MUTUALIS_CACHE="$CACHE"
@@ -125,7 +153,7 @@ ensure_deps
 ensure_temporal
 case "$cmd" in
   start) exec node "$ROOT/infra/stack/start.ts" "$@" ;;
-  test)  ensure_chromium; exec node "$ROOT/infra/stack/test.ts" "$@" ;;
+  test)  ensure_chromium; ensure_slapd; exec node "$ROOT/infra/stack/test.ts" "$@" ;;
   env)   echo "node=$(command -v node) pnpm=$(command -v pnpm) temporal=${TEMPORAL_CLI:-$TEMPORAL_ADDRESS}" ;;
   *) die "unknown command $cmd (start|test|env)" ;;
 esac

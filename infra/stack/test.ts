@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { prepareDatabase } from './database.ts';
 import { startSmtpSink } from './smtp-sink.ts';
 import { makeTestCa } from './test-ca.ts';
+import { startLdap } from './ldap.ts';
 import { buildAll, DATA, devSecrets, ensureDatabase, log, ROOT, startApps, startPostgres, startTemporal, type Stoppable } from './services.ts';
 
 const started: Stoppable[] = [];
@@ -32,6 +33,8 @@ try {
   rmSync(outbox, { recursive: true, force: true });
   const sink = await startSmtpSink(Number(process.env.MUTUALIS_TEST_SMTP_PORT ?? 2526), outbox);
   started.push(sink);
+  const ldap = await startLdap(DATA, Number(process.env.MUTUALIS_TEST_LDAP_PORT ?? 3389), Number(process.env.MUTUALIS_TEST_LDAPS_PORT ?? 3636));
+  started.push(ldap);
   await buildAll(true);
   const port = Number(process.env.MUTUALIS_TEST_WEB_PORT ?? 3100);
   // Browser tests serve applications at their instance addresses (https://<app>.<commune>.<domain>) from
@@ -46,6 +49,8 @@ try {
     SMTP_URL: sink.url, MUTUALIS_DEV_OUTBOX: sink.outboxDir,
     NODE_EXTRA_CA_CERTS: ca.trustFile, MUTUALIS_TEST_CA_DIR: ca.dir, MUTUALIS_TEST_RP_PORT: String(rpPort),
     SSO_CONNECT_TO: `*.${process.env.HOSTING_BASE_DOMAIN ?? 'mutualis.localhost'}:443:127.0.0.1:${rpPort}`,
+    MUTUALIS_TEST_LDAP_URL: ldap.url, MUTUALIS_TEST_LDAP_BASE_DN: ldap.baseDn, MUTUALIS_TEST_LDAP_ROOT_DN: ldap.rootDn,
+    MUTUALIS_TEST_LDAP_ROOT_PASSWORD: ldap.rootPassword, MUTUALIS_TEST_LDAPS_URL: ldap.tlsUrl ?? '', MUTUALIS_TEST_LDAP_CA_FILE: ldap.caFile ?? '',
   };
   // The workflow bundle, made once here: the stack's worker and every test worker load it from the cache.
   process.env.WORKFLOW_BUNDLE_CACHE = env.WORKFLOW_BUNDLE_CACHE;

@@ -141,14 +141,16 @@ function stringFor(schema: JsonSchema, probe: Probe, mode: Mode, key: string): s
   const fits = (s: string) => s.length >= (schema.minLength ?? 0) && s.length <= (schema.maxLength ?? Infinity)
     && (!schema.pattern || new RegExp(schema.pattern, 'u').test(s));
   if (schema.format === 'uuid') return probe.uuid;
-  if (schema.format === 'email' || /e-?mail/i.test(key)) return probe.email;
+  // A field named like an e-mail gets the probe's e-mail, unless its pattern says otherwise (emailDomains, emailAttribute).
+  if (schema.format === 'email' || (/e-?mail/i.test(key) && fits(probe.email))) return probe.email;
   if (schema.format === 'date-time') return new Date().toISOString();
   if (schema.format === 'date') return new Date().toISOString().slice(0, 10);
   if (schema.format) throw new UnsupportedSchema(`"${key}" has the string format ${schema.format}`);
   if (schema.pattern) {
     // Then plain values of the common shapes: a day (far ahead, so "today or later" holds), a slug or key,
-    // a six-digit code, a dark colour.
-    const found = [...probe.patterned, probe.text, 'x', '2099-01-01', 'abc', '123456', '#1d4e89'].find(fits);
+    // a six-digit code, a dark colour, a domain, and a directory's settings (an LDAP URL on a loopback port
+    // where nothing listens, a DN, a filter).
+    const found = [...probe.patterned, probe.text, 'x', '2099-01-01', 'abc', '123456', '#1d4e89', 'x.example', 'ldap://127.0.0.1:9', 'cn=x,dc=example', '(objectClass=person)'].find(fits);
     if (found === undefined) throw new UnsupportedSchema(`"${key}" has the pattern ${schema.pattern}, which no probe value fits`);
     return found;
   }

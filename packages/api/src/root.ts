@@ -7,6 +7,7 @@ import { subscriptionsRouter } from './routers/subscriptions.router.ts';
 import { sessionsRouter, settingsRouter, usersRouter } from './routers/users.router.ts';
 import { mfaRouter } from './routers/mfa.router.ts';
 import { federationRouter } from './routers/federation.router.ts';
+import { directoryRouter } from './routers/directory.router.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -19,6 +20,7 @@ export const appRouter = router({
   settings: settingsRouter,
   mfa: mfaRouter,
   federation: federationRouter,
+  directory: directoryRouter,
 });
 export type AppRouter = typeof appRouter;
 export const createCaller = createCallerFactory(appRouter);

@@ -7,6 +7,7 @@ export * from './roles.schema.ts';
 export * from './auth.schema.ts';
 export * from './members.schema.ts';
 export * from './catalog.schema.ts';
+export * from './directory.schema.ts';
 export * from './workflows.contract.ts';
 export * from './users.schema.ts';
 export * from './federation.schema.ts';

@@ -1,5 +1,5 @@
 /** Domain errors: the API maps each to a tRPC code; the message is shown to people as is. */
-export type DomainErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHORIZED' | 'TOO_MANY_REQUESTS' | 'CONFLICT';
+export type DomainErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHORIZED' | 'TOO_MANY_REQUESTS' | 'CONFLICT' | 'SERVICE_UNAVAILABLE';
 
 export class DomainError extends Error {
   readonly code: DomainErrorCode;

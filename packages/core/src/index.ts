@@ -28,3 +28,6 @@ export * from './subscriptions/subscription.service.ts';
 export * from './federation/upstream-client.ts';
 export * from './federation/federation.service.ts';
 export * from './federation/federated-login.ts';
+export * from './directory/directory.errors.ts';
+export * from './directory/ldap-client.ts';
+export * from './directory/directory.service.ts';

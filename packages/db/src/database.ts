@@ -9,6 +9,7 @@ import type {
 } from './tables/catalog.table.ts';
 import type { OidcPayloadTable, OidcSigningKeyTable } from './tables/oidc.table.ts';
 import type { UpstreamProviderDomainTable, UpstreamProviderTable, UserIdentityTable } from './tables/federation.table.ts';
+import type { MemberDirectoryAccountTable, MemberDirectoryDomainTable, MemberDirectoryTable } from './tables/directory.table.ts';
 
 /** The schema as Kysely sees it (camelCase, mapped to snake_case columns by CamelCasePlugin). */
 export interface Database {
@@ -43,4 +44,7 @@ export interface Database {
   upstreamProviders: UpstreamProviderTable;
   upstreamProviderDomains: UpstreamProviderDomainTable;
   userIdentities: UserIdentityTable;
+  memberDirectories: MemberDirectoryTable;
+  memberDirectoryDomains: MemberDirectoryDomainTable;
+  memberDirectoryAccounts: MemberDirectoryAccountTable;
 }

@@ -8,3 +8,4 @@ export { sql } from 'kysely';
 export type * from './tables/catalog.table.ts';
 export type * from './tables/oidc.table.ts';
 export type * from './tables/federation.table.ts';
+export type * from './tables/directory.table.ts';

@@ -20,7 +20,7 @@ export const authRouter = {
     // A login always starts a new session; one the browser still held is ended first.
     const previous = await authenticate(ctx.db, ctx.sessionCookie.get(), ctx.meta.ip);
     if (previous) await logout(ctx.db, previous);
-    const result = await login(ctx.db, input, ctx.meta);
+    const result = await login(ctx.db, input, ctx.meta, { secretKey: ctx.settings?.secretKey });
     ctx.sessionCookie.set(result.token, result.expiresAt);
     // `verify`/`enrol`: the session is open only once the second factor is shown (the page asks for it).
     return { secondFactor: result.secondFactor, ...describeActor(result.actor) };

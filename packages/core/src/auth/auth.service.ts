@@ -5,6 +5,7 @@ import { appendAudit } from '../audit/audit.service.ts';
 import { auditMemberOf, buildActor, tenantOf, type Actor } from '../actor.ts';
 import { AccountDisabledError, InvalidCredentialsError, ThrottledError } from '../errors.ts';
 import { burnVerifyTime, verifyPassword } from './password.ts';
+import { directoryLogin, findLoginDirectory } from '../directory/directory.service.ts';
 
 /** Session lifetime: ends after 2 h without activity, and 12 h after login in any case. */
 export const SESSION_IDLE_MS = 2 * 60 * 60 * 1000;
@@ -24,6 +25,9 @@ export interface LoginResult {
   secondFactor: SecondFactorState;
 }
 
+/** What a login may need besides the database: MUTUALIS_SECRET_KEY opens the directories' service passwords. */
+export interface LoginOptions { secretKey?: string }
+
 const sha256 = (value: string | Buffer) => createHash('sha256').update(value).digest();
 const accountKey = (email: string) => sha256(`account:${email.toLowerCase()}`);
 
@@ -31,13 +35,26 @@ const accountKey = (email: string) => sha256(`account:${email.toLowerCase()}`);
  * Checks e-mail and password and opens a new session (a fresh 256-bit token, stored hashed).
  * Throttled per account and per IP over a sliding hour: once the limit is reached the attempt is
  * refused before the password is even looked at, with the time it may be tried again.
+ * An e-mail with no local password whose commune has a directory (LDAP / Active Directory) is
+ * checked by that directory instead; a wrong directory password counts as any wrong password.
  */
-export async function login(db: Db, input: LoginInput, meta: RequestMeta): Promise<LoginResult> {
+export async function login(db: Db, input: LoginInput, meta: RequestMeta, options: LoginOptions = {}): Promise<LoginResult> {
   const key = accountKey(input.email);
   await assertNotThrottled(db, key, meta.ip);
 
   const found = (await sql<{ userId: string; syndicateId: string; passwordHash: string | null; status: string }>`
     select user_id, syndicate_id, password_hash, status from auth_find_login(${input.email})`.execute(db)).rows[0];
+
+  const directory = !found?.passwordHash && options.secretKey ? await findLoginDirectory(db, input.email, options.secretKey) : null;
+  if (directory) {
+    const who = await directoryLogin(db, directory, input, meta);
+    if (!who) {
+      await recordFailure(db, key, meta, found ? { userId: found.userId, syndicateId: found.syndicateId } : null);
+      throw new InvalidCredentialsError();
+    }
+    await db.deleteFrom('loginFailures').where('accountKey', '=', key).execute();
+    return startSession(db, who, meta, ['pwd']);
+  }
 
   const passwordOk = found?.passwordHash ? await verifyPassword(found.passwordHash, input.password) : (await burnVerifyTime(input.password), false);
   if (!found || !passwordOk) {

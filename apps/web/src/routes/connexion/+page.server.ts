@@ -23,7 +23,7 @@ export const actions: Actions = {
       if (!(e instanceof TRPCError)) throw e;
       const fields: Record<string, string> = {};
       if (e.cause instanceof ZodError) for (const issue of e.cause.issues) fields[String(issue.path[0] ?? 'email')] ??= issue.message;
-      const status = e.code === 'TOO_MANY_REQUESTS' ? 429 : e.code === 'BAD_REQUEST' ? 400 : 401;
+      const status = e.code === 'TOO_MANY_REQUESTS' ? 429 : e.code === 'BAD_REQUEST' ? 400 : e.code === 'SERVICE_UNAVAILABLE' ? 503 : 401;
       return fail(status, { email, message: e.cause instanceof ZodError ? null : e.message, fields });
     }
     const redirectTo = event.url.searchParams.get('redirectTo');
