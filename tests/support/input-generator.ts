@@ -143,6 +143,10 @@ function stringFor(schema: JsonSchema, probe: Probe, mode: Mode, key: string): s
   if (schema.format === 'uuid') return probe.uuid;
   // A field named like an e-mail gets the probe's e-mail, unless its pattern says otherwise (emailDomains, emailAttribute).
   if (schema.format === 'email' || (/e-?mail/i.test(key) && fits(probe.email))) return probe.email;
+  // OpenID scopes: the one every provider has.
+  if (/scope/i.test(key) && fits('openid')) return 'openid';
+  // An issuer or other address without a pattern: an https URL (the parser checks the rest).
+  if (!schema.pattern && /(issuer|url)$/i.test(key) && fits('https://idp.example.org')) return 'https://idp.example.org';
   if (schema.format === 'date-time') return new Date().toISOString();
   if (schema.format === 'date') return new Date().toISOString().slice(0, 10);
   if (schema.format) throw new UnsupportedSchema(`"${key}" has the string format ${schema.format}`);

@@ -22,6 +22,8 @@ export const issuerSchema = z.string({ error: "Indiquez l'adresse (issuer) du fo
   .max(500, { error: "L'adresse du fournisseur est trop longue (500 caractères au plus)." })
   .pipe(z.url({ error: "L'adresse du fournisseur doit être une URL, par exemple https://auth.agentconnect.gouv.fr/api/v2." }))
   .refine((value) => {
+    // Checks run even when the URL check above failed: an unparsable value is simply refused here too.
+    if (!URL.canParse(value)) return false;
     const url = new URL(value);
     return (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url))) && !url.search && !url.hash && !url.username && !url.password;
   }, { error: "L'adresse du fournisseur doit commencer par https:// (http:// seulement sur cette machine), sans paramètres ni identifiants." });
@@ -41,7 +43,9 @@ export const federationSaveInput = z.object({
   scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,100}$/, { error: 'Un scope est un mot sans espace, par exemple « openid ».' }), { error: 'Indiquez les scopes à demander.' })
     .min(1, { error: 'Indiquez au moins le scope « openid ».' }).max(20, { error: 'Au plus 20 scopes.' })
     .refine((s) => s.includes('openid'), { error: 'Les scopes doivent contenir « openid » (OpenID Connect).' })
-    .transform((s) => [...new Set(s)]),
+    .transform((s) => [...new Set(s)])
+    // What ProConnect and most providers need to give the e-mail and the name.
+    .default(['openid', 'email', 'profile']),
   emailClaim: claimName('le claim qui donne l’adresse e-mail').default('email'),
   nameClaims: z.array(claimName('le claim qui donne le nom'), { error: 'Indiquez le ou les claims qui donnent le nom.' })
     .min(1, { error: 'Indiquez le ou les claims qui donnent le nom, par exemple « name » ou « given_name usual_name ».' })
@@ -58,9 +62,8 @@ export const federationSaveInput = z.object({
     .max(50, { error: 'Au plus 50 domaines de messagerie.' })
     .transform((d) => [...new Set(d)]),
   enabled: z.boolean().default(true),
-}).refine((v) => v.roleMapping.length === 0 || v.groupsClaim !== null, {
-  path: ['groupsClaim'], error: 'Indiquez le claim des groupes pour que les correspondances de groupes servent.',
 });
+// (A group mapping without a groups claim is refused by the service, naming groupsClaim.)
 export type FederationSaveInput = z.input<typeof federationSaveInput>;
 export type FederationSave = z.output<typeof federationSaveInput>;
 

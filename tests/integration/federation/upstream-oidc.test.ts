@@ -147,7 +147,7 @@ describe('the DSI configures the commune\'s provider (federation.get / federatio
       .rejects.toThrow(/row-level security/);
   });
 
-  it('refuses bad input naming the field, in French; a first save needs a secret; a domain routed elsewhere is refused', async () => {
+  it('refuses bad input naming the field, in French; a domain routed elsewhere is refused; a first save without a secret is a draft no one can log in through', async () => {
     const b = await callerOf(dsiB);
     const refusal = async (input: FederationSaveInput) => {
       const error = await b.federation.save(input).then(() => null, (e: unknown) => e as TRPCError);
@@ -164,14 +164,17 @@ describe('the DSI configures the commune\'s provider (federation.get / federatio
     expect((dsiRole.cause as ZodError).issues[0]).toMatchObject({ path: ['roleMapping', 0, 'role'], message: expect.stringContaining('DSI') });
     const domain = await refusal({ ...base, emailDomains: ['https://mairie.fr'] });
     expect((domain.cause as ZodError).issues[0]!.path).toEqual(['emailDomains', 0]);
-    const noSecret = await refusal({ ...base, clientSecret: undefined });
-    expect(noSecret.cause).toMatchObject({ field: 'clientSecret' });
-    expect(noSecret.message).toContain('secret client');
     const taken = await refusal({ ...base, emailDomains: [domainB, domainA] });
     expect(taken.cause).toMatchObject({ field: 'emailDomains' });
     expect(taken.message).toContain(domainA);
     // Nothing was written by any of these.
     expect(await ownerDb().selectFrom('upstreamProviders').select('id').where('memberId', '=', tenant.members[1]!.id).execute()).toHaveLength(0);
+    // Without a secret, a draft: saved, said so, and a login through it is refused with a sentence.
+    const draft = await b.federation.save({ ...base, clientSecret: undefined });
+    expect(draft.hasClientSecret).toBe(false);
+    const login = await b.federation.begin({ email: `x@${domainB}` }).then(() => null, (e: unknown) => e as TRPCError);
+    expect(login?.message).toContain('secret client manquant');
+    await ownerDb().deleteFrom('upstreamProviders').where('memberId', '=', tenant.members[1]!.id).execute();
   });
 
   it('federation.test runs discovery and says what it found', async () => {

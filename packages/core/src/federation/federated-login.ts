@@ -3,7 +3,7 @@ import { FEDERATED_ROLES, isSyndicateRole, type FederatedRole } from '@mutualis/
 import { sql, withTenant, type Db, type Tx, type UpstreamProvider } from '@mutualis/db';
 import { appendAudit } from '../audit/audit.service.ts';
 import { startSession, type LoginResult, type RequestMeta } from '../auth/auth.service.ts';
-import { AccountDisabledError, DomainError, ValidationError } from '../errors.ts';
+import { AccountDisabledError, DomainError, NotFoundError, ValidationError } from '../errors.ts';
 import { decryptSecret, encryptSecret } from '../secrets/secret-box.ts';
 import { clientSettingsOf, federationRedirectUri } from './federation.service.ts';
 import { upstreamConfiguration } from './upstream-client.ts';
@@ -81,7 +81,7 @@ export async function beginFederatedLogin(
   const found = (await sql<{ providerId: string; syndicateId: string; memberId: string }>`
     select provider_id, syndicate_id, member_id from federation_find_provider(${domain})`.execute(db)).rows[0];
   if (!found) {
-    throw new ValidationError('email', `Aucune commune n'a configuré de connexion par son propre compte pour les adresses en « @${domain} ». Connectez-vous avec votre mot de passe Mutualis, ou demandez au responsable informatique de votre commune.`);
+    throw new NotFoundError(`Aucune commune n'a configuré de connexion par son propre compte pour les adresses en « @${domain} ». Connectez-vous avec votre mot de passe Mutualis, ou demandez au responsable informatique de votre commune.`);
   }
   const provider = await loadProvider(db, found.syndicateId, found.providerId);
   if (!provider) throw new ValidationError('email', "Ce fournisseur d'identité n'est plus configuré : connectez-vous avec votre mot de passe Mutualis.");

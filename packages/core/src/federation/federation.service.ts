@@ -4,7 +4,7 @@ import { FEDERATION_CALLBACK_PATH, type FederationSave, type FederationSettings,
 import { sql, withTenant, type Tx, type UpstreamProvider } from '@mutualis/db';
 import { appendAudit } from '../audit/audit.service.ts';
 import type { Actor } from '../actor.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { DomainError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { decryptSecret, encryptSecret } from '../secrets/secret-box.ts';
 import { discover, UpstreamUnavailableError, type UpstreamClientSettings } from './upstream-client.ts';
 import type { Db } from '@mutualis/db';
@@ -61,18 +61,19 @@ export async function getFederationSettings(db: Db, actor: Actor, memberId: stri
  */
 export async function saveFederationSettings(db: Db, actor: Actor, input: FederationSave, secretKey: string): Promise<UpstreamProviderView> {
   assertCan(actor, 'update', input.memberId);
+  if (input.roleMapping.length > 0 && input.groupsClaim === null) {
+    throw new ValidationError('groupsClaim', 'Indiquez le claim des groupes pour que les correspondances de groupes servent.');
+  }
   try {
     return await withTenant(db, actor.tenant, async (tx) => {
       await assertMember(tx, input.memberId);
       const existing = await tx.selectFrom('upstreamProviders').selectAll().where('memberId', '=', input.memberId).forUpdate().executeTakeFirst();
-      if (!existing && !input.clientSecret) {
-        throw new ValidationError('clientSecret', 'Indiquez le secret client que le fournisseur vous a donné (obligatoire à la première configuration).');
-      }
       const taken = (await sql<{ domain: string }>`
         select domain from federation_domains_taken(${input.emailDomains}::text[], ${input.memberId}::uuid) as domain`.execute(tx)).rows;
       if (taken.length > 0) throw domainTaken(taken[0]!.domain);
       const id = existing?.id ?? randomUUID();
-      const ciphertext = input.clientSecret ? encryptSecret(secretKey, input.clientSecret, providerSecretBinding(id)) : existing!.clientSecretCiphertext;
+      // Without a secret yet, the settings are a draft (hasClientSecret: false): logins through it say so.
+      const ciphertext = input.clientSecret ? encryptSecret(secretKey, input.clientSecret, providerSecretBinding(id)) : existing?.clientSecretCiphertext ?? Buffer.alloc(0);
       const values = {
         label: input.label, issuer: input.issuer, clientId: input.clientId, clientSecretCiphertext: ciphertext, scopes: input.scopes,
         emailClaim: input.emailClaim, nameClaims: input.nameClaims, groupsClaim: input.groupsClaim, roleMapping: JSON.stringify(input.roleMapping),
@@ -152,6 +153,9 @@ export async function testFederation(db: Db, actor: Actor, memberId: string): Pr
 
 /** The client settings of a provider row, its secret decrypted (for the login flow only). */
 export function clientSettingsOf(row: UpstreamProvider, secretKey: string): UpstreamClientSettings {
+  if (row.clientSecretCiphertext.length === 0) {
+    throw new DomainError("La connexion par le compte de votre commune n'est pas finie de configurer (secret client manquant) : connectez-vous avec votre mot de passe Mutualis, ou prévenez le responsable informatique de votre commune.", 'FORBIDDEN');
+  }
   return {
     providerId: row.id, version: row.updatedAt.getTime(), issuer: row.issuer, clientId: row.clientId,
     clientSecret: decryptSecret(secretKey, row.clientSecretCiphertext, providerSecretBinding(row.id)),

@@ -23,7 +23,7 @@ export const actions: Actions = {
     } catch (e) {
       if (!(e instanceof TRPCError)) throw e;
       const fields = fieldErrorsOf(e);
-      return fail(e.code === 'BAD_REQUEST' ? 400 : 503, { email, redirectTo, fields, message: fields.email ? null : e.message });
+      return fail(e.code === 'BAD_REQUEST' || e.code === 'NOT_FOUND' ? 400 : 503, { email, redirectTo, fields, message: fields.email ? null : e.message });
     }
     setFederationCookie(event, started.request, started.expiresAt);
     // The upstream's authorization endpoint, from the discovery document of the issuer the DSI configured.
