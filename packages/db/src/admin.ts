@@ -84,6 +84,7 @@ async function grantAppRole(db: Kysely<unknown>): Promise<void> {
     grant execute on function platform_syndicate_ids() to ${sql.raw(APP_ROLE)};
     grant execute on function oidc_find_client(text), oidc_find_account(uuid) to ${sql.raw(APP_ROLE)};
     grant execute on function directory_find_login(text) to ${sql.raw(APP_ROLE)};
+    grant execute on function email_domains_routed_elsewhere(text[], uuid) to ${sql.raw(APP_ROLE)};
   `.execute(db);
 }
 

@@ -145,8 +145,27 @@ describe('the DSI sets up the directory', () => {
     const { actor } = await other.openSession('commune_dsi');
     const error = await refusal(other.caller(actor).caller.directory.save(configA({ memberId: other.members[0]!.id })));
     expect(error.code).toBe('BAD_REQUEST');
-    expect(error.message).toContain(`Le domaine ${tree.domain} est déjà routé vers un autre annuaire`);
+    expect(error.message).toContain(`Le domaine ${tree.domain} est déjà relié à une autre commune`);
     expect(await ownerDb().selectFrom('memberDirectories').select('id').where('memberId', '=', other.members[0]!.id).executeTakeFirst()).toBeUndefined();
+  });
+
+  it('routes a domain to one commune only, whether by its directory or by its upstream OpenID provider', async () => {
+    const upstream = (memberId: string, domain: string) => ({
+      memberId, label: 'ProConnect', issuer: 'https://idp.example.org', clientId: `c-${t.tag}`, clientSecret: 's3cr3t', nameClaims: ['name'], emailDomains: [domain],
+    });
+    // Commune B's provider cannot take commune A's directory domain…
+    const taken = await refusal(callerOf(dsiB).federation.save(upstream(communeB.id, tree.domain)));
+    expect(taken.code).toBe('BAD_REQUEST');
+    expect(taken.message).toContain(tree.domain);
+    // …and commune A's directory cannot take a domain commune B's provider has.
+    const domainB = `b-${t.tag}.example`;
+    await callerOf(dsiB).federation.save(upstream(communeB.id, domainB));
+    const refused = await refusal(callerOf(dsiA).directory.save(configA({ emailDomains: [tree.domain, domainB] })));
+    expect(refused.message).toContain(`Le domaine ${domainB} est déjà relié à une autre commune`);
+    expect((await callerOf(dsiA).directory.get({ memberId: communeA.id }))?.emailDomains).toEqual([tree.domain]);
+    // One commune may route the same domain both ways.
+    await callerOf(dsiA).federation.save(upstream(communeA.id, tree.domain));
+    await ownerDb().deleteFrom('upstreamProviders').where('memberId', 'in', [communeA.id, communeB.id]).execute();
   });
 });
 

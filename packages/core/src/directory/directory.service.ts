@@ -86,6 +86,12 @@ export async function saveDirectory(db: Db, actor: Actor, raw: DirectorySaveInpu
     if (existing) await tx.updateTable('memberDirectories').set(values).where('id', '=', id).execute();
     else await tx.insertInto('memberDirectories').values({ id, syndicateId: member.syndicateId, memberId: member.id, ...values }).execute();
 
+    // A domain another commune routes to its directory or its upstream provider is refused by name.
+    const elsewhere = (await sql<{ domain: string }>`
+      select domain from email_domains_routed_elsewhere(${input.emailDomains}::text[], ${member.id}::uuid) as domain`.execute(tx)).rows;
+    if (elsewhere.length > 0) {
+      throw new ValidationError('emailDomains', `Le domaine ${elsewhere[0]!.domain} est déjà relié à une autre commune (son annuaire ou son fournisseur d'identité) : un domaine ne peut servir qu'à une commune.`);
+    }
     const before = existing ? await domainsOf(tx, id) : [];
     const removed = before.filter((d) => !input.emailDomains.includes(d));
     if (removed.length > 0) await tx.deleteFrom('memberDirectoryDomains').where('directoryId', '=', id).where('domain', 'in', removed).execute();

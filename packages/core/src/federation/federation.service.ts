@@ -69,7 +69,7 @@ export async function saveFederationSettings(db: Db, actor: Actor, input: Federa
       await assertMember(tx, input.memberId);
       const existing = await tx.selectFrom('upstreamProviders').selectAll().where('memberId', '=', input.memberId).forUpdate().executeTakeFirst();
       const taken = (await sql<{ domain: string }>`
-        select domain from federation_domains_taken(${input.emailDomains}::text[], ${input.memberId}::uuid) as domain`.execute(tx)).rows;
+        select domain from email_domains_routed_elsewhere(${input.emailDomains}::text[], ${input.memberId}::uuid) as domain`.execute(tx)).rows;
       if (taken.length > 0) throw domainTaken(taken[0]!.domain);
       const id = existing?.id ?? randomUUID();
       // Without a secret yet, the settings are a draft (hasClientSecret: false): logins through it say so.
@@ -107,7 +107,7 @@ export async function saveFederationSettings(db: Db, actor: Actor, input: Federa
 }
 
 function domainTaken(domain: string | null): ValidationError {
-  return new ValidationError('emailDomains', `${domain ? `Le domaine « ${domain} »` : 'Un de ces domaines'} est déjà relié au fournisseur d'identité d'une autre commune : retirez-le, ou demandez au syndicat.`);
+  return new ValidationError('emailDomains', `${domain ? `Le domaine « ${domain} »` : 'Un de ces domaines'} est déjà relié à une autre commune (son fournisseur d'identité ou son annuaire) : retirez-le, ou demandez au syndicat.`);
 }
 
 /** The audit trail records the settings, never the secret. */
