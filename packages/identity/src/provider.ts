@@ -1,7 +1,7 @@
 import { createHash, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { interactionPolicy, type Account, type Adapter, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { authenticate, logout, pendingSession } from '@mutualis/core';
+import { authenticate, logout, pendingSession, requireSecondFactor } from '@mutualis/core';
 import { sql, type Db } from '@mutualis/db';
 import { PostgresAdapter } from './adapter.ts';
 import { loadSigningKeys } from './keys.ts';
@@ -49,6 +49,8 @@ export function mayUse(person: { syndicateId: string; memberships: ReadonlyArray
 export const ACR_PASSWORD = 'urn:mutualis:loa:pwd';
 export const ACR_MFA = 'urn:mutualis:loa:mfa';
 const acrOf = (amr: readonly string[]) => (amr.includes('mfa') ? ACR_MFA : ACR_PASSWORD);
+/** Whether the application asked for the MFA level (`acr_values`, space-separated, by preference). */
+const wantsMfa = (acrValues: unknown) => typeof acrValues === 'string' && acrValues.split(' ').includes(ACR_MFA);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();
@@ -63,8 +65,10 @@ function page(title: string, body: string): string {
 
 /**
  * The login prompt, plus one check: the SSO session of a browser holds only while that browser's
- * platform session is alive and is the same person's, and only for clients that person may use. A session ended from "Mon compte", by the
- * DSI, by a logout or by its idle time sends the next application through the login again.
+ * platform session is alive and is the same person's, only for clients that person may use, and,
+ * for a client that asks for the MFA level (`acr_values`), only once a second factor was shown. A
+ * session ended from "Mon compte", by the DSI, by a logout or by its idle time sends the next
+ * application through the login again.
  */
 function loginFollowsPlatformSession(db: Db, sessionCookie: string) {
   const policy = interactionPolicy.base();
@@ -74,7 +78,9 @@ function loginFollowsPlatformSession(db: Db, sessionCookie: string) {
     const actor = await authenticate(db, cookiesOf(ctx.req)[sessionCookie], ctx.ip ?? null);
     if (actor?.userId !== accountId) return interactionPolicy.Check.REQUEST_PROMPT;
     // Signed in already, but to another commune's application: the interaction says no, with a page.
-    return ctx.oidc.client && !mayUse(actor, boundTo(ctx.oidc.client)) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    if (ctx.oidc.client && !mayUse(actor, boundTo(ctx.oidc.client))) return interactionPolicy.Check.REQUEST_PROMPT;
+    // The application asks for MFA and this session has none yet: the interaction steps up.
+    return wantsMfa(ctx.oidc.params?.acr_values) && !actor.amr.includes('mfa') ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
   }));
   return policy;
 }
@@ -246,6 +252,12 @@ export function createInteractionHandler({ provider, db, sessionCookie }: Intera
     const allowed = bound && mayUse(actor, bound);
     if (!client || !allowed) {
       return redirect(res, `/acces-refuse?application=${encodeURIComponent(client?.clientName ?? String(details.params.client_id))}`);
+    }
+    // Step-up: the application wants MFA, this session has none. The session waits for a second factor
+    // (or its enrolment) on the verification page, which comes back here.
+    if (wantsMfa(details.params.acr_values) && !actor.amr.includes('mfa')) {
+      await requireSecondFactor(db, actor);
+      return redirect(res, `/connexion/verification?redirectTo=${encodeURIComponent(`/interaction/${details.uid}`)}`);
     }
     // The application learns how the person proved who they are: `amr` (RFC 8176) and an `acr` level.
     await provider.interactionFinished(req, res, {

@@ -7,7 +7,10 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logout, requestSubscription, revealSecrets } from '@mutualis/core';
+import { generate } from 'otplib';
+import {
+  authenticate, confirmTotpEnrolment, findLiveSession, logout, requestSubscription, revealSecrets, startTotpEnrolment,
+} from '@mutualis/core';
 import { appDb, closeDbs, superuserDb } from '../../support/db.ts';
 import { createTenant, testTemporal, type TestTenant } from '../../support/factories.ts';
 import { startTestWorker, type TestWorker } from '../../support/workers.ts';
@@ -42,12 +45,12 @@ afterAll(async () => {
   await closeDbs();
 });
 
-async function authorize(browser: Browser) {
+async function authorize(browser: Browser, extra: Record<string, string> = {}) {
   const codeVerifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(config, {
     redirect_uri: redirectUri, scope: 'openid email profile commune', state,
-    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
+    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256', ...extra,
   });
   return { codeVerifier, state, outcome: await browser.follow(url.href, redirectUri) };
 }
@@ -63,6 +66,31 @@ describe('the territorial SSO (OpenID Connect)', () => {
     const again = (await authorize(browser)).outcome;
     expect('redirect' in again).toBe(false);
     if (!('redirect' in again)) expect(new URL(again.url).pathname).toBe('/connexion');
+  });
+
+  it('steps up to a second factor when the application asks for the MFA level (acr_values)', async () => {
+    const agent = await tenant.addUser('commune_agent', tenant.members[0]!.id);
+    const { token } = await tenant.openSession(agent);
+    const browser = new Browser(token);
+    const { codeVerifier, state, outcome } = await authorize(browser, { acr_values: 'urn:mutualis:loa:mfa' });
+    if (!('page' in outcome)) throw new Error(`a code was issued without a second factor: ${outcome.redirect.href}`);
+    const at = new URL(outcome.url);
+    expect(at.pathname).toBe('/connexion/verification');
+    const resume = at.searchParams.get('redirectTo')!;
+    expect(resume).toMatch(/^\/interaction\/[A-Za-z0-9_-]+$/);
+    // The session now waits for a second factor; this agent has none, so it is an enrolment.
+    expect(await authenticate(appDb(), token, tenant.ip)).toBeNull();
+    const pending = (await findLiveSession(appDb(), token))!;
+    expect(pending.secondFactor).toBe('enrol');
+    const enrolment = await startTotpEnrolment(appDb(), pending, process.env.MUTUALIS_SECRET_KEY!);
+    await confirmTotpEnrolment(appDb(), pending, process.env.MUTUALIS_SECRET_KEY!, enrolment.factorId, await generate({ secret: enrolment.secret }), tenant.ip);
+    // Back to the SSO: the code comes, with the MFA level.
+    const resumed = await browser.follow(`${WEB}${resume}`, redirectUri);
+    if (!('redirect' in resumed)) throw new Error(`the flow stopped on ${resumed.url} (${resumed.page.status})`);
+    const tokens = await oidc.authorizationCodeGrant(config, resumed.redirect, { pkceCodeVerifier: codeVerifier, expectedState: state });
+    const { payload } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${ISSUER}/jwks`)), { issuer: ISSUER, audience: clientId });
+    expect(payload.acr).toBe('urn:mutualis:loa:mfa');
+    expect(payload.amr).toEqual(expect.arrayContaining(['pwd', 'otp', 'mfa']));
   });
 
   it('tells the application that a DSI used a second factor (acr, amr)', async () => {

@@ -132,6 +132,24 @@ export async function confirmTotpEnrolment(db: Db, who: Actor | LiveSession, sec
   });
 }
 
+// ————— Step-up —————
+
+/**
+ * An application asks for MFA and the session was opened with a password only: the session goes
+ * back to awaiting a second factor (`verify`; `enrol` for someone who has none yet) until one is
+ * shown. Until then it grants nothing, as at login.
+ */
+export async function requireSecondFactor(db: Db, actor: Actor): Promise<'verify' | 'enrol'> {
+  const holder = holderOfActor(actor);
+  return inTenant(db, holder, async (tx) => {
+    const factor = await tx.selectFrom('userFactors').select('id').where('userId', '=', holder.userId).where('confirmedAt', 'is not', null).limit(1).executeTakeFirst();
+    const state = factor ? 'verify' as const : 'enrol' as const;
+    await tx.updateTable('sessions').set({ secondFactor: state, secondFactorFailures: 0 }).where('id', '=', holder.sessionId).where('secondFactor', '=', 'done').execute();
+    await audit(tx, holder, 'auth.step_up_required', { state }, actor.ip);
+    return state;
+  });
+}
+
 // ————— Verification at login —————
 
 export type SecondFactorProof = { kind: 'totp'; code: string } | { kind: 'recovery'; code: string };
