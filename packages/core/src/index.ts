@@ -4,6 +4,8 @@ export * from './auth/auth.service.ts';
 export * from './auth/password.ts';
 export * from './auth/mfa.service.ts';
 export * from './users/users.service.ts';
+export * from './costs/apportion.ts';
+export * from './costs/prorata.ts';
 export * from './audit/audit.service.ts';
 export * from './members/member.service.ts';
 export * from './reference/reference-search.ts';
