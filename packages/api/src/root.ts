@@ -8,6 +8,7 @@ import { sessionsRouter, settingsRouter, usersRouter } from './routers/users.rou
 import { mfaRouter } from './routers/mfa.router.ts';
 import { federationRouter } from './routers/federation.router.ts';
 import { directoryRouter } from './routers/directory.router.ts';
+import { costsRouter } from './routers/costs.router.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -21,6 +22,7 @@ export const appRouter = router({
   mfa: mfaRouter,
   federation: federationRouter,
   directory: directoryRouter,
+  costs: costsRouter,
 });
 export type AppRouter = typeof appRouter;
 export const createCaller = createCallerFactory(appRouter);

@@ -10,4 +10,5 @@ export * from './catalog.schema.ts';
 export * from './directory.schema.ts';
 export * from './workflows.contract.ts';
 export * from './users.schema.ts';
+export * from './costs.schema.ts';
 export * from './federation.schema.ts';

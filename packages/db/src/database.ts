@@ -7,6 +7,7 @@ import type {
   AppEndpointTable, OfferingPlanTable, OfferingTable, OidcClientTable, PlanPriceTable, ResourceTable, SubscriptionPeriodTable,
   SubscriptionTable, UsageRecordTable,
 } from './tables/catalog.table.ts';
+import type { BudgetLineTable } from './tables/costs.table.ts';
 import type { OidcPayloadTable, OidcSigningKeyTable } from './tables/oidc.table.ts';
 import type { UpstreamProviderDomainTable, UpstreamProviderTable, UserIdentityTable } from './tables/federation.table.ts';
 import type { MemberDirectoryAccountTable, MemberDirectoryDomainTable, MemberDirectoryTable } from './tables/directory.table.ts';
@@ -39,6 +40,7 @@ export interface Database {
   usageRecords: UsageRecordTable;
   oidcPayloads: OidcPayloadTable;
   oidcSigningKeys: OidcSigningKeyTable;
+  budgetLines: BudgetLineTable;
   userFactors: UserFactorTable;
   recoveryCodes: RecoveryCodeTable;
   upstreamProviders: UpstreamProviderTable;

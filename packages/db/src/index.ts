@@ -7,5 +7,6 @@ export type * from './tables/member-export.table.ts';
 export { sql } from 'kysely';
 export type * from './tables/catalog.table.ts';
 export type * from './tables/oidc.table.ts';
+export type * from './tables/costs.table.ts';
 export type * from './tables/federation.table.ts';
 export type * from './tables/directory.table.ts';

@@ -1,0 +1,13 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** A budget line of a year: its amount (cents; bigint, read as a string) and its allocation key (JSON, validated by contracts). */
+export interface BudgetLineTable {
+  id: Generated<string>;
+  syndicateId: string;
+  year: number;
+  label: string;
+  amountCents: ColumnType<string, string | number | bigint, string | number | bigint>;
+  allocationKey: ColumnType<unknown, string, string>;
+  createdAt: ColumnType<Date, Date | string | undefined, never>;
+  updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
