@@ -76,6 +76,8 @@ export const saveOfferingInput = z.object({
   isDefault: z.boolean(),
   /** the syndicate's administrators and operators may also sign in to the members' instances (SSO); default no */
   staffAccess: z.boolean().optional(),
+  /** what a commune would pay for the service alone, to show the savings from pooling; absent or null: unknown */
+  standalonePrice: planPriceSchema.nullable().optional(),
   recipe: recipeSchema,
   /** plans to add (existing plans keep their prices) */
   plans: z.array(planInputSchema).max(10).default([]),

@@ -7,7 +7,7 @@ import type {
   AppEndpointTable, OfferingPlanTable, OfferingTable, OidcClientTable, PlanPriceTable, ResourceTable, SubscriptionPeriodTable,
   SubscriptionTable, UsageRecordTable,
 } from './tables/catalog.table.ts';
-import type { BudgetLineTable } from './tables/costs.table.ts';
+import type { BudgetLineTable, CostSettingsTable } from './tables/costs.table.ts';
 import type { OidcPayloadTable, OidcSigningKeyTable } from './tables/oidc.table.ts';
 import type { UpstreamProviderDomainTable, UpstreamProviderTable, UserIdentityTable } from './tables/federation.table.ts';
 import type { MemberDirectoryAccountTable, MemberDirectoryDomainTable, MemberDirectoryTable } from './tables/directory.table.ts';
@@ -41,6 +41,7 @@ export interface Database {
   oidcPayloads: OidcPayloadTable;
   oidcSigningKeys: OidcSigningKeyTable;
   budgetLines: BudgetLineTable;
+  costSettings: CostSettingsTable;
   userFactors: UserFactorTable;
   recoveryCodes: RecoveryCodeTable;
   upstreamProviders: UpstreamProviderTable;

@@ -77,7 +77,7 @@ export async function listCatalog(db: Db, actor: Actor, raw: unknown = {}): Prom
       pricedFor,
       offerings: offerings.map((o) => ({
         id: o.id, slug: o.slug, kind: o.kind, nameFr: o.nameFr, nameEn: o.nameEn, descriptionFr: o.descriptionFr, descriptionEn: o.descriptionEn,
-        requiresApproval: o.requiresApproval, isDefault: o.isDefault, staffAccess: o.staffAccess, recipe: o.recipe,
+        requiresApproval: o.requiresApproval, isDefault: o.isDefault, staffAccess: o.staffAccess, standalonePrice: o.standalonePrice, recipe: o.recipe,
         plans: plans.filter((p) => p.offeringId === o.id).flatMap((p) => {
           const own = prices.filter((pr) => pr.planId === p.id);
           const current = own.filter((pr) => pr.effectiveFrom <= today).at(-1);
@@ -103,6 +103,8 @@ export async function saveOffering(db: Db, actor: Actor, raw: SaveOfferingInput)
     const values = {
       slug: input.slug, kind: input.kind, nameFr: input.nameFr, nameEn: input.nameEn, descriptionFr: input.descriptionFr, descriptionEn: input.descriptionEn,
       requiresApproval: input.requiresApproval, isDefault: input.isDefault, staffAccess: input.staffAccess ?? false, recipe: JSON.stringify(input.recipe),
+      // absent: an update keeps the standalone price it had
+      ...(input.standalonePrice === undefined ? {} : { standalonePrice: input.standalonePrice === null ? null : JSON.stringify(input.standalonePrice) }),
     };
     const clash = await tx.selectFrom('offerings').select('id').where('slug', '=', input.slug).executeTakeFirst();
     if (clash && clash.id !== input.id) throw new ValidationError('slug', `L'identifiant court « ${input.slug} » est déjà celui d'un autre service.`);

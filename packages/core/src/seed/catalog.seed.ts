@@ -97,8 +97,8 @@ export const DEMO_CATALOG: SeedOffering[] = [
 /** Loads a catalog into a syndicate; idempotent (an offering, plan or dated price that exists is left as it is). */
 export async function seedCatalog(db: Db | Tx, syndicateId: string, catalog: SeedOffering[] = DEMO_CATALOG): Promise<void> {
   for (const o of catalog) {
-    const { plans, recipe, ...values } = o;
-    await db.insertInto('offerings').values({ syndicateId, ...values, recipe: JSON.stringify(recipe) })
+    const { plans, recipe, standalonePrice, ...values } = o;
+    await db.insertInto('offerings').values({ syndicateId, ...values, recipe: JSON.stringify(recipe), standalonePrice: standalonePrice ? JSON.stringify(standalonePrice) : null })
       .onConflict((oc) => oc.columns(['syndicateId', 'slug']).doNothing()).execute();
     const offering = await db.selectFrom('offerings').select('id').where('syndicateId', '=', syndicateId).where('slug', '=', o.slug).executeTakeFirstOrThrow();
     for (const p of plans) {

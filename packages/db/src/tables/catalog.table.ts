@@ -1,11 +1,12 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
-import type { OfferingKind, RecipeStep, ResourceKind, ResourceState, SubscriptionStatus } from '@mutualis/contracts';
+import type { OfferingKind, PlanPrice, RecipeStep, ResourceKind, ResourceState, SubscriptionStatus } from '@mutualis/contracts';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** A DATE column: 'YYYY-MM-DD' both ways (the pg type parser keeps dates as strings). */
 type Day = string;
 type Json<T> = ColumnType<T, string, string>;
+type StandalonePrice = PlanPrice;
 
 export interface OfferingTable {
   id: Generated<string>;
@@ -21,6 +22,8 @@ export interface OfferingTable {
   /** the syndicate's administrators and operators may sign in to the member's instances through the SSO */
   staffAccess: ColumnType<boolean, boolean | undefined, boolean>;
   recipe: Json<RecipeStep[]>;
+  /** what a commune would pay for it alone (same rates as a plan price), for the savings from pooling; null when unknown */
+  standalonePrice: ColumnType<StandalonePrice | null, string | null | undefined, string | null>;
   status: ColumnType<'active' | 'retired', 'active' | 'retired' | undefined, 'active' | 'retired'>;
   createdAt: CreatedAt;
   updatedAt: Timestamp;

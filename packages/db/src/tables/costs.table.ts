@@ -11,3 +11,11 @@ export interface BudgetLineTable {
   createdAt: ColumnType<Date, Date | string | undefined, never>;
   updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
 }
+
+/** Whether the board's table is published to the communes (one row per syndicate, absent = not published). */
+export interface CostSettingsTable {
+  syndicateId: string;
+  publishedToMembers: boolean;
+  updatedBy: string | null;
+  updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
