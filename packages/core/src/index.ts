@@ -7,6 +7,8 @@ export * from './users/users.service.ts';
 export * from './costs/apportion.ts';
 export * from './costs/prorata.ts';
 export * from './costs/budget.service.ts';
+export * from './costs/allocate.ts';
+export * from './costs/allocation.service.ts';
 export * from './costs/cost-export.ts';
 export * from './audit/audit.service.ts';
 export * from './members/member.service.ts';
