@@ -14,7 +14,7 @@ export const GET: RequestHandler = async (event) => {
   requireAllocationOverview(event);
   const params = event.url.searchParams;
   const input = costExportInput.safeParse({
-    year: yearParam(params), format: params.get('format') ?? 'csv', ...(params.get('membre') ? { memberId: params.get('membre') } : {}),
+    year: yearParam(params), format: params.get('format') ?? 'csv', locale: event.locals.locale, ...(params.get('membre') ? { memberId: params.get('membre') } : {}),
   });
   if (!input.success) error(400, { message: input.error.issues[0]?.message ?? 'bad request' });
   const file = await orPageError(api(event).costs.export(input.data));
