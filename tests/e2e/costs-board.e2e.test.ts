@@ -168,6 +168,23 @@ describe('the board space', () => {
   });
 });
 
+describe('without JavaScript', () => {
+  it('the table sorts and searches from the address, and the charts leave their tables', async () => {
+    const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+    contexts.push(context);
+    const page = await context.newPage();
+    await loginThroughForm(page, tenant.users.board_member.email, tenant.password);
+    await page.goto(`${webUrl()}/comite?annee=${year}&tri=population&ordre=desc`);
+    const byPopulation = [...expected.members].sort((a, b) => b.population - a.population).map((m) => m.name);
+    expect(await rowNames(page)).toEqual(byPopulation);
+    await page.getByLabel('Rechercher un membre').fill(tenant.members[0]!.name);
+    await Promise.all([page.waitForURL(/q=/), page.getByRole('button', { name: 'Rechercher' }).click()]);
+    expect(await rowNames(page)).toEqual([tenant.members[0]!.name]);
+    expect(new URL(page.url()).searchParams.get('tri')).toBe('population');
+    await expect(page.getByRole('table', { name: `Lignes du budget ${year}, leur clé de répartition et leur montant` }).getByRole('row').count()).resolves.toBe(expected.lines.length + 1);
+  });
+});
+
 describe('who reaches the board space', () => {
   it('finance reaches it from its navigation ("Coûts partagés"), an operator gets "not found"', async () => {
     const finance = await pageAs('syndicate_finance');
