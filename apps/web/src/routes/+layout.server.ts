@@ -1,6 +1,7 @@
 import type { LayoutServerLoad } from './$types';
 import { spaceOfRole } from '@mutualis/contracts';
 import { api } from '#lib/server/context.ts';
+import { seesAllocationOverview } from '#lib/server/guards.ts';
 
 export const load: LayoutServerLoad = async (event) => {
   const actor = event.locals.actor;
@@ -14,6 +15,8 @@ export const load: LayoutServerLoad = async (event) => {
       catalog: servesServices && (actor?.ability.can('read', 'Offering') ?? false),
       services: servesServices && (actor?.ability.can('read', 'Subscription') ?? false),
       requests: actor?.ability.can('approve', 'Subscription') ?? false,
+      // Board members reach the cost pages through their own space's link; finance and administrators through this one.
+      sharedCosts: actor ? seesAllocationOverview(actor) && !actor.memberships.some((ms) => spaceOfRole(ms.role) === 'board') : false,
     },
   };
 };
