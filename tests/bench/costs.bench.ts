@@ -110,6 +110,7 @@ const results = [
   await measure('allocateYear: 30 lines + à la carte, exact (engine)', () => allocateYear(data)),
   await measure('a year: read + allocate', () => withTenant(db, finance.tenant, async (tx) => allocateYear(await loadYearData(tx, YEAR)))),
   await measure('costs.allocation API (this year and last, all members)', () => caller.costs.allocation({ year: YEAR })),
+  await measure('costs.trend API, five years, syndicate-wide (no split)', () => caller.costs.trend({ toYear: YEAR, years: 5 })),
 ];
 
 console.log(`\ncost allocation at the scale target: ${result.members.length} members, ${result.lines.length} lines, 13 segments of the year; 5 runs each (after 1 warm-up)`);

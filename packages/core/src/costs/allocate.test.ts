@@ -135,3 +135,16 @@ describe('allocateYear', () => {
     ), { numRuns: 200 });
   });
 });
+
+describe('allocateYear without the split', () => {
+  it('gives the same line totals and à-la-carte part as the full run (what a syndicate-wide trend needs)', () => {
+    const data = yearData(2027, [member('a', '01001', 100), member('b', '01002', 300, 1, '2027-03-01')], [
+      { id: 'l', amountCents: 123_457n, key: population }, { id: 'u', amountCents: 5n, key: { kind: 'usage', offering: 'x', metric: 'users' } },
+    ]);
+    const full = allocateYear(data);
+    const light = allocateYear(data, { shares: false });
+    expect(light.lines.map((l) => [l.allocatedCents, l.problem])).toEqual(full.lines.map((l) => [l.allocatedCents, l.problem]));
+    expect(light.members.every((m) => m.sharedCents === 0n)).toBe(true);
+    expect(full.members.reduce((s, m) => s + m.sharedCents, 0n)).toBe(123_457n);
+  });
+});

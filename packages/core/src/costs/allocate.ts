@@ -235,7 +235,11 @@ const annualPrice = (p: PlanPrice, seats: number, storageGb: number, population:
 /** Problems, in French (the product's language), for the people who read the allocation. */
 const KEY_WORDS: Record<'population' | 'agents' | 'equal', string> = { population: "d'habitants", agents: "d'agents", equal: 'de part' };
 
-export function allocateYear(data: YearData): YearResult {
+/**
+ * `shares: false` skips splitting the lines between members (their line shares stay 0): the lines'
+ * totals, which can be split, and the à-la-carte part are all a syndicate-wide trend needs.
+ */
+export function allocateYear(data: YearData, options: { shares?: boolean } = {}): YearResult {
   const { year } = data;
   const days = daysInYear(year);
   const members = data.members;
@@ -300,6 +304,10 @@ export function allocateYear(data: YearData): YearResult {
     const fractions = fractionsOf(line.key);
     if ('problem' in fractions) {
       lines.push({ line, allocatedCents: 0n, problem: fractions.problem });
+      continue;
+    }
+    if (options.shares === false) {
+      lines.push({ line, allocatedCents: line.amountCents, problem: null });
       continue;
     }
     const shares = apportionFractions(line.amountCents, present, fractions);

@@ -208,9 +208,10 @@ export async function costTrend(db: Db, actor: Actor, raw: TrendInput): Promise<
     }
     const points: TrendPoint[] = [];
     for (let year = input.toYear - input.years + 1; year <= input.toYear; year++) {
-      const result = allocateYear(await loadYearData(tx, year));
+      // the syndicate's trend needs only what each line and subscription adds up to, not the split
+      const result = allocateYear(await loadYearData(tx, year), { shares: input.memberId !== undefined });
       const rows = input.memberId ? result.members.filter((m) => m.member.id === input.memberId) : result.members;
-      const shared = rows.reduce((s, m) => s + m.sharedCents, 0n);
+      const shared = input.memberId ? rows.reduce((s, m) => s + m.sharedCents, 0n) : result.lines.reduce((s, l) => s + l.allocatedCents, 0n);
       const aLaCarte = rows.reduce((s, m) => s + m.aLaCarteCents, 0n);
       points.push({ year, sharedCents: toNumber(shared), aLaCarteCents: toNumber(aLaCarte), totalCents: toNumber(shared + aLaCarte), members: rows.length });
     }
