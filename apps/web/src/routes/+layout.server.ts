@@ -14,6 +14,9 @@ export const load: LayoutServerLoad = async (event) => {
       catalog: servesServices && (actor?.ability.can('read', 'Offering') ?? false),
       services: servesServices && (actor?.ability.can('read', 'Subscription') ?? false),
       requests: actor?.ability.can('approve', 'Subscription') ?? false,
+      // The cost model for the staff who may read it (finance, administrators); a commune's own costs for its elected officials and DSI.
+      costs: actor?.ability.can('read', 'CostModel') ?? false,
+      communeCosts: actor?.memberships.some((ms) => ms.role === 'commune_elected' || ms.role === 'commune_dsi') ?? false,
     },
   };
 };
