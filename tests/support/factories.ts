@@ -55,6 +55,8 @@ export interface TestTenant {
   /** A session opened without the password check (fast), then authenticated the normal way. */
   openSession(who: Role | TestUser): Promise<{ token: string; actor: Actor }>;
   caller(actor: Actor | null, token?: string): { caller: TestCaller; cookie: RecordingCookie };
+  /** Opens a member's cost share (the days it belongs to the syndicate, for the allocation), as onboarding does. */
+  openCostShare(memberId: string, startsOn: string, endsOn?: string | null): Promise<void>;
 }
 
 export const sha256 = (value: string | Buffer): Buffer => createHash('sha256').update(value).digest();
@@ -161,6 +163,9 @@ export async function createTenant(options: TenantOptions = {}): Promise<TestTen
       return { ...result, actor, secondFactor: 'done' };
     },
     actorFor: async (who) => (await tenant.login(who)).actor,
+    async openCostShare(memberId, startsOn, endsOn = null) {
+      await owner.insertInto('costShares').values({ syndicateId: syndicate.id, memberId, startsOn, endsOn }).execute();
+    },
     async openSession(who) {
       const user = userOf(who);
       const token = randomBytes(32).toString('base64url');

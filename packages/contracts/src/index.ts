@@ -11,4 +11,5 @@ export * from './directory.schema.ts';
 export * from './workflows.contract.ts';
 export * from './users.schema.ts';
 export * from './costs.schema.ts';
+export * from './cost-keys.ts';
 export * from './federation.schema.ts';
