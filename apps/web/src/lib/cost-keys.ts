@@ -1,5 +1,5 @@
-import type { AllocationKey, SimpleKey } from '@mutualis/contracts';
-import type { Locale, Messages } from './i18n/index.ts';
+import { describeKey, type AllocationKey, type SimpleKey } from '@mutualis/contracts';
+import type { Locale } from './i18n/index.ts';
 
 /** Basis points as a percentage the way a person reads and types it: 7000 → "70", 1250 → "12,5". */
 export function basisPointsToPercent(locale: Locale, basisPoints: number): string {
@@ -18,25 +18,13 @@ export function parsePercent(input: string): number | null {
   return match[1] === '-' ? -value : value;
 }
 
-function describeSimple(words: Messages['costKeys'], key: SimpleKey, offeringName: (slug: string) => string): string {
-  switch (key.kind) {
-    case 'population': return words.population;
-    case 'agents': return words.agents;
-    case 'equal': return words.equal;
-    case 'usage': return words.usage(offeringName(key.offering), words.metrics[key.metric]);
-  }
-}
-
 /**
- * An allocation key in words: "au prorata de la population", "70 % au prorata de la population +
- * 30 % au prorata du nombre d’agents". `offeringNames` gives the catalog's name of a usage key's
- * offering (its short identifier otherwise).
+ * An allocation key in words, the same on every page and in the deliberation's annex (the
+ * contracts' `describeKey`): "population", "70 % population + 30 % agents", with the catalog's
+ * name of a usage key's offering where `offeringNames` has it.
  */
-export function describeKey(m: Messages, locale: Locale, key: AllocationKey, offeringNames: Record<string, string> = {}): string {
-  const words = m.costKeys;
-  const name = (slug: string) => offeringNames[slug] ?? slug;
-  if (key.kind !== 'mix') return describeSimple(words, key, name);
-  return key.parts.map((p) => words.mixPart(basisPointsToPercent(locale, p.basisPoints), describeSimple(words, p.key, name))).join(' + ');
+export function keyInWords(locale: Locale, key: AllocationKey, offeringNames: Record<string, string> = {}): string {
+  return describeKey(key, locale, (slug) => offeringNames[slug]);
 }
 
 /** How many rows the key builder offers for a mix (the contract allows 2 to 5 keys). */

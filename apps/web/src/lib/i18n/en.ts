@@ -558,11 +558,6 @@ export const en: Messages = {
   costKeys: {
     kinds: { population: 'Population', agents: 'Number of staff', equal: 'Equal shares', usage: 'Usage of a service', mix: 'Mix of keys' },
     metrics: { users: 'users', seats: 'seats', storage_bytes: 'storage', inhabitants: 'inhabitants' },
-    population: 'in proportion to population',
-    agents: 'in proportion to staff numbers',
-    equal: 'in equal shares between members',
-    usage: (offering: string, metric: string) => `by usage of the service “${offering}” (${metric})`,
-    mixPart: (percent: string, what: string) => `${percent} % ${what}`,
     legend: 'Allocation key',
     kind: 'Key',
     offering: 'Service measured',

@@ -557,11 +557,6 @@ export const fr = {
   costKeys: {
     kinds: { population: 'Population', agents: 'Nombre d’agents', equal: 'Parts égales', usage: 'Usage d’un service', mix: 'Mélange de clés' },
     metrics: { users: 'utilisateurs', seats: 'postes', storage_bytes: 'stockage', inhabitants: 'habitants' },
-    population: 'au prorata de la population',
-    agents: 'au prorata du nombre d’agents',
-    equal: 'à parts égales entre les membres',
-    usage: (offering: string, metric: string) => `selon l’usage du service « ${offering} » (${metric})`,
-    mixPart: (percent: string, what: string) => `${percent} % ${what}`,
     legend: 'Clé de répartition',
     kind: 'Clé',
     offering: 'Service mesuré',

@@ -1,4 +1,5 @@
 import { error } from '@sveltejs/kit';
+import { TRPCError } from '@trpc/server';
 import { CURRENT_SUBSCRIPTION_STATUSES } from '@mutualis/contracts';
 import type { PageServerLoad } from './$types';
 import { api } from '#lib/server/context.ts';
@@ -17,21 +18,26 @@ export const load: PageServerLoad = async (event) => {
   if (!communes.some((c) => c.id === memberId)) error(404, { message: 'not found' });
   const year = yearOf(event.url);
   const caller = api(event);
-  const [allocation, trend, subscriptions] = await Promise.all([
-    orPageError(caller.costs.allocation({ year, memberId })),
+  const [allocation, trend, subscriptions, publication] = await Promise.all([
+    // A year the commune did not belong to has no contribution: the page says so rather than failing.
+    orPageError(caller.costs.allocation({ year, memberId }).catch((e: unknown) => {
+      if (e instanceof TRPCError && e.code === 'NOT_FOUND') return null;
+      throw e;
+    })),
     orPageError(caller.costs.trend({ toYear: year, memberId })),
     caller.subscriptions.list({ memberId, limit: 100 }),
+    caller.costs.publication.get(),
   ]);
-  const own = allocation.members.find((m) => m.memberId === memberId) ?? null;
+  const own = allocation?.members.find((m) => m.memberId === memberId) ?? null;
   const current = new Set<string>(CURRENT_SUBSCRIPTION_STATUSES);
   return {
     year, memberId, communes,
     name: communes.find((c) => c.id === memberId)!.name,
     member: own,
-    daysInYear: allocation.daysInYear,
-    lines: allocation.lines,
-    offerings: allocation.offerings.map((o) => ({ id: o.id, slug: o.slug, nameFr: o.nameFr, nameEn: o.nameEn })),
-    publishedToMembers: allocation.publishedToMembers,
+    daysInYear: allocation?.daysInYear ?? 365,
+    lines: allocation?.lines ?? [],
+    offerings: (allocation?.offerings ?? []).map((o) => ({ id: o.id, slug: o.slug, nameFr: o.nameFr, nameEn: o.nameEn })),
+    publishedToMembers: publication.publishedToMembers,
     trend,
     uses: subscriptions.items.filter((s) => current.has(s.status))
       .map((s) => ({ id: s.id, offeringName: s.offeringName, offeringNameEn: s.offeringNameEn, planName: s.planName, planNameEn: s.planNameEn, seats: s.seats, status: s.status })),
