@@ -32,7 +32,7 @@ afterAll(async () => {
   await closeDbs();
 });
 
-async function pageAs(role: 'syndicate_finance' | 'commune_elected' | 'board_member'): Promise<Page> {
+async function pageAs(role: 'syndicate_finance' | 'commune_elected' | 'board_member' | 'syndicate_admin'): Promise<Page> {
   const context = await newContext(browser);
   contexts.push(context);
   const page = await context.newPage();
@@ -199,5 +199,55 @@ describe('a board member', () => {
     await expect(page.getByRole('button', { name: 'Ajouter la ligne' }).count()).resolves.toBe(0);
     await expect(page.getByRole('table', { name: `Lignes du budget ${year}` }).getByText(`Sécurité et sauvegardes ${tenant.tag}`).count()).resolves.toBe(1);
     await noA11yViolations(page, 'cost model read-only');
+  });
+});
+
+describe('an administrator', () => {
+  it('sets what a commune would pay alone for an offering, and every other field of the offering stays as it was', async () => {
+    const { caller } = tenant.caller((await tenant.openSession('syndicate_admin')).actor);
+    const before = (await caller.catalog.list({})).offerings.find((o) => o.slug === 'messagerie')!;
+    const page = await pageAs('syndicate_admin');
+    await page.goto(`${webUrl()}/catalogue`);
+    const card = page.getByTestId('offering-messagerie');
+    await card.getByText('Prix si la commune était seule', { exact: true }).click();
+    const form = card.getByRole('form', { name: 'Prix si la commune était seule — Messagerie collaborative' });
+    await form.getByLabel('Par utilisateur et par an (€)').fill('80,5x');
+    await Promise.all([page.waitForLoadState('load'), form.getByRole('button', { name: 'Enregistrer le prix « commune seule »' }).click()]);
+    const refused = page.getByTestId('offering-messagerie').getByRole('form', { name: 'Prix si la commune était seule — Messagerie collaborative' });
+    await expect(refused.getByLabel('Par utilisateur et par an (€)').getAttribute('aria-invalid')).resolves.toBe('true');
+    await noA11yViolations(page, 'catalogue with a refused standalone price');
+
+    await refused.getByLabel('Par utilisateur et par an (€)').fill('80,50');
+    await refused.getByLabel('Forfait annuel (€)').fill('');
+    await Promise.all([page.waitForLoadState('load'), refused.getByRole('button', { name: 'Enregistrer le prix « commune seule »' }).click()]);
+    await page.getByRole('status').filter({ hasText: 'Prix « commune seule » de Messagerie collaborative enregistré.' }).waitFor();
+    await expect(page.getByTestId('standalone-messagerie').textContent().then(spaced)).resolves.toContain('80,50 € par utilisateur');
+
+    const after = (await caller.catalog.list({})).offerings.find((o) => o.slug === 'messagerie')!;
+    expect(after.standalonePrice).toEqual({ annualFixedCents: 0, perUserCents: 8050, perGbCents: 0, perInhabitantCents: 0 });
+    expect({ ...after, standalonePrice: null }).toEqual({ ...before, standalonePrice: null });
+  });
+});
+
+describe('without JavaScript', () => {
+  it('finance edits a line: every part of the key builder shows, the saved key is replaced', async () => {
+    const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+    contexts.push(context);
+    const page = await context.newPage();
+    await loginThroughForm(page, tenant.users.syndicate_finance.email, tenant.password);
+    await page.goto(`${webUrl()}/syndicat/couts`);
+    const label = `Sécurité et sauvegardes ${tenant.tag}`;
+    await Promise.all([page.waitForURL(/modifier=/), page.getByRole('link', { name: `Modifier la ligne « ${label} »` }).click()]);
+    // The saved mix is in the form, and the usage fields show although the key is not a usage.
+    await expect(page.getByLabel('Part de la clé n° 1 (%)').inputValue()).resolves.toBe('70');
+    await expect(page.getByLabel('Part de la clé n° 2 (%)').inputValue()).resolves.toBe('30');
+    await expect(page.getByLabel('Service mesuré', { exact: true }).isVisible()).resolves.toBe(true);
+    await page.getByLabel('Clé', { exact: true }).selectOption('agents');
+    await page.getByLabel(/^Montant annuel/).fill('13 000,50');
+    await Promise.all([page.waitForURL(/enregistre=/), page.getByRole('button', { name: 'Enregistrer la ligne' }).click()]);
+    const row = page.getByRole('table', { name: `Lignes du budget ${year}` }).getByRole('row').filter({ hasText: label });
+    expect((await row.getByRole('cell').allTextContents()).map(spaced).slice(0, 2)).toEqual([euros(1_300_050), 'agents']);
+    const lines = await (await financeApi()).costs.budget.lines({ year });
+    expect(lines.map((l) => [l.label, l.amountCents, l.key])).toEqual([[label, 1_300_050, { kind: 'agents' }]]);
   });
 });
