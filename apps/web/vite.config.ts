@@ -10,7 +10,8 @@ export default defineConfig({
       csrf: { trustedOrigins: [] },
     }),
   ],
-  // Native and pooled-connection packages stay in node_modules (resolved from apps/web at run time).
-  ssr: { external: ['@node-rs/argon2', 'pg', 'kysely', '@etalab/decoupage-administratif', 'mailparser', '@temporalio/client'] },
+  // Native and pooled-connection packages stay in node_modules (resolved from apps/web at run time);
+  // so does pdfkit, whose own `#standard-fonts/*` imports only resolve inside its package.
+  ssr: { external: ['@node-rs/argon2', 'pg', 'kysely', '@etalab/decoupage-administratif', 'mailparser', '@temporalio/client', 'pdfkit'] },
   server: { port: 5173 },
 });

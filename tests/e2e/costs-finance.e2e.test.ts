@@ -58,7 +58,7 @@ describe('finance', () => {
   });
 
   it('opens the cost model from the navigation', async () => {
-    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Coûts' }).click();
+    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Modèle de coûts' }).click();
     await page.waitForURL('**/syndicat/couts');
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Modèle de coûts');
     await expect(page.getByRole('table', { name: `Lignes du budget ${year}` }).textContent()).resolves.toContain(`Aucune ligne de budget pour ${year}.`);

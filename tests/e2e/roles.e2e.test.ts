@@ -17,6 +17,9 @@ beforeAll(async () => {
   [browser, tenant] = await Promise.all([launchBrowser(), createTenant({ communes: 2 })]);
   [communeA, communeB] = tenant.members as [TestMember, TestMember];
   dsiB = await tenant.addUser('commune_dsi', communeB.id);
+  // Both communes belong to the syndicate this year: the board's table of contributions lists them.
+  await tenant.openCostShare(communeA.id, '2020-01-01');
+  await tenant.openCostShare(communeB.id, '2020-01-01');
 });
 afterAll(async () => {
   await Promise.all(contexts.map((c) => c.close()));
@@ -38,9 +41,9 @@ const navLinks = (page: Page) => page.getByRole('navigation', { name: 'Navigatio
 
 describe('each role logs in and sees its own navigation', () => {
   it.each([
-    ['syndicate_admin', ['Console du syndicat', 'Membres', 'Coûts', 'Catalogue', 'Services', 'Demandes']],
+    ['syndicate_admin', ['Console du syndicat', 'Membres', 'Modèle de coûts', 'Coûts partagés', 'Catalogue', 'Services', 'Demandes']],
     ['syndicate_operator', ['Console du syndicat', 'Membres', 'Catalogue', 'Services', 'Demandes']],
-    ['syndicate_finance', ['Console du syndicat', 'Membres', 'Coûts', 'Catalogue', 'Services']],
+    ['syndicate_finance', ['Console du syndicat', 'Membres', 'Modèle de coûts', 'Coûts partagés', 'Catalogue', 'Services']],
   ] as const)('%s lands in the syndicate console', async (role, links) => {
     const page = await pageAs(role);
     expect(new URL(page.url()).pathname).toBe('/syndicat');
@@ -48,11 +51,11 @@ describe('each role logs in and sees its own navigation', () => {
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Console du syndicat');
   });
 
-  it('a board member lands in the board space and sees every member', async () => {
+  it('a board member lands in the board space and sees every member in the table of contributions', async () => {
     const page = await pageAs('board_member');
     expect(new URL(page.url()).pathname).toBe('/comite');
     expect(await navLinks(page)).toEqual(['Espace du comité']);
-    const table = page.getByRole('table', { name: 'Membres' });
+    const table = page.getByRole('table', { name: /^Contributions des membres en \d{4}/ });
     await expect(table.getByText(communeA.name).count()).resolves.toBe(1);
     await expect(table.getByText(communeB.name).count()).resolves.toBe(1);
   });

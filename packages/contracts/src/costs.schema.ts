@@ -106,6 +106,8 @@ export const costExportInput = z.object({
   year: budgetYearSchema,
   format: z.enum(['csv', 'pdf'], { error: 'Choisissez le format : csv ou pdf.' }),
   memberId: memberIdSchema.optional(),
+  /** the language of headers and words (default French) */
+  locale: z.enum(['fr', 'en'], { error: 'Langue : fr ou en.' }).default('fr'),
 });
 export type CostExportInput = z.input<typeof costExportInput>;
 

@@ -185,3 +185,23 @@ describe('costs.simulate', () => {
     expect(twice.message).toContain('déjà membre');
   });
 });
+
+describe('costs.export', () => {
+  it('the board downloads the French CSV (BOM, ;, decimal comma) and the PDF annex; an elected official gets only their commune', async () => {
+    const board = await callerOf('board_member');
+    const csv = await board.costs.export({ year: 2026, format: 'csv' });
+    expect(csv).toMatchObject({ filename: 'contributions-2026.csv', contentType: 'text/csv; charset=utf-8' });
+    const text = Buffer.from(csv.base64, 'base64').toString('utf8');
+    expect(text.startsWith('\uFEFF')).toBe(true);
+    const rows = text.slice(1).trim().split('\r\n').map((r) => r.split(';'));
+    expect(rows).toHaveLength(1 + 4 + 1); // header, four members, totals
+    expect(text).toContain('110000,01'); // 11,000,001 cents in the totals row, with a decimal comma
+    const pdf = await board.costs.export({ year: 2026, format: 'pdf' });
+    expect(Buffer.from(pdf.base64, 'base64').subarray(0, 5).toString()).toBe('%PDF-');
+
+    const elected = await callerOf('commune_elected');
+    const own = Buffer.from((await elected.costs.export({ year: 2026, format: 'csv' })).base64, 'base64').toString('utf8');
+    expect(own).toContain(t.members[0]!.name);
+    for (const other of t.members.slice(1)) expect(own).not.toContain(other.name);
+  });
+});

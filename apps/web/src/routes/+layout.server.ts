@@ -1,6 +1,7 @@
 import type { LayoutServerLoad } from './$types';
 import { spaceOfRole } from '@mutualis/contracts';
 import { api } from '#lib/server/context.ts';
+import { seesAllocationOverview } from '#lib/server/guards.ts';
 
 export const load: LayoutServerLoad = async (event) => {
   const actor = event.locals.actor;
@@ -17,6 +18,8 @@ export const load: LayoutServerLoad = async (event) => {
       // The cost model for the staff who may read it (finance, administrators); a commune's own costs for its elected officials and DSI.
       costs: actor?.ability.can('read', 'CostModel') ?? false,
       communeCosts: actor?.memberships.some((ms) => ms.role === 'commune_elected' || ms.role === 'commune_dsi') ?? false,
+      // Board members reach the cost pages through their own space's link; finance and administrators through this one.
+      sharedCosts: actor ? seesAllocationOverview(actor) && !actor.memberships.some((ms) => spaceOfRole(ms.role) === 'board') : false,
     },
   };
 };

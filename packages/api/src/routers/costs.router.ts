@@ -1,5 +1,5 @@
-import { allocationInput, budgetLineRefInput, budgetLinesInput, costPublicationInput, setBudgetLineInput, simulateInput, trendInput } from '@mutualis/contracts';
-import { computeAllocation, costTrend, getCostPublication, listBudgetLines, removeBudgetLine, setBudgetLine, setCostPublication, simulateCosts } from '@mutualis/core';
+import { allocationInput, budgetLineRefInput, budgetLinesInput, costExportInput, costPublicationInput, setBudgetLineInput, simulateInput, trendInput } from '@mutualis/contracts';
+import { computeAllocation, costTrend, exportCosts, getCostPublication, listBudgetLines, removeBudgetLine, setBudgetLine, setCostPublication, simulateCosts } from '@mutualis/core';
 import { can } from '../trpc.ts';
 
 /**
@@ -14,6 +14,7 @@ export const costsRouter = {
   },
   allocation: can('read', 'Allocation').input(allocationInput).query(({ ctx, input }) => computeAllocation(ctx.db, ctx.actor, input)),
   trend: can('read', 'Allocation').input(trendInput).query(({ ctx, input }) => costTrend(ctx.db, ctx.actor, input)),
+  export: can('read', 'Allocation').input(costExportInput).query(({ ctx, input }) => exportCosts(ctx.db, ctx.actor, input)),
   simulate: can('read', 'CostModel').input(simulateInput).query(({ ctx, input }) => simulateCosts(ctx.db, ctx.actor, input)),
   publication: {
     get: can('read', 'Allocation').query(({ ctx }) => getCostPublication(ctx.db, ctx.actor)),

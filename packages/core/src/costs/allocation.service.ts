@@ -1,13 +1,14 @@
 import { asSubject } from '@mutualis/authz';
 import {
-  allocationInput, allocationKeySchema, costPublicationInput, planPriceSchema, simulateInput, sizeBandOf, SIZE_BANDS, trendInput,
-  type Allocation, type AllocationInput, type AllocationTotals, type MemberAllocation, type SimulateInput, type SimulationResult,
+  allocationInput, allocationKeySchema, costExportInput, costPublicationInput, planPriceSchema, simulateInput, sizeBandOf, SIZE_BANDS, trendInput,
+  type Allocation, type AllocationInput, type AllocationTotals, type CostExportInput, type MemberAllocation, type SimulateInput, type SimulationResult,
   type SizeBand, type TrendInput, type TrendPoint,
 } from '@mutualis/contracts';
 import { sql, withTenant, type Db, type Tx } from '@mutualis/db';
 import type { Actor } from '../actor.ts';
 import { appendAudit } from '../audit/audit.service.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { allocationCsv, allocationPdf } from './cost-export.ts';
 import { allocateYear, roundHalfUp, simpleKeysOf, usageKeyOf, type EngineMember, type MemberResult, type YearData, type YearResult } from './allocate.ts';
 
 /**
@@ -306,4 +307,19 @@ export async function setCostPublication(db: Db, actor: Actor, raw: unknown): Pr
     }
     return { publishedToMembers: input.publishedToMembers };
   });
+}
+
+/**
+ * `costs.export`: what the actor may see of a year's allocation, as French CSV (for spreadsheets)
+ * or as the PDF annex to the board's deliberation. Base64 so it travels through the API.
+ */
+export async function exportCosts(db: Db, actor: Actor, raw: CostExportInput): Promise<{ filename: string; contentType: string; base64: string }> {
+  const input = costExportInput.parse(raw);
+  const allocation = await computeAllocation(db, actor, { year: input.year, memberId: input.memberId });
+  const suffix = allocation.scope === 'member' && allocation.members.length === 1 ? `-${allocation.members[0]!.inseeCode ?? allocation.members[0]!.siren ?? 'membre'}` : '';
+  if (input.format === 'csv') {
+    return { filename: `contributions-${input.year}${suffix}.csv`, contentType: 'text/csv; charset=utf-8', base64: Buffer.from(allocationCsv(allocation, input.locale), 'utf8').toString('base64') };
+  }
+  const pdf = await allocationPdf(allocation, { syndicateName: actor.syndicateName, locale: input.locale, generatedAt: new Date() });
+  return { filename: `annexe-contributions-${input.year}${suffix}.pdf`, contentType: 'application/pdf', base64: Buffer.from(pdf).toString('base64') };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { apportion, ApportionError, mixedWeights, type Claimant } from './apportion.ts';
+import { apportion, apportionFractions, ApportionError, mixedWeights, type Claimant } from './apportion.ts';
 
 const claimant = (id: string, weight: number | bigint, inseeCode: string | null = null, siren: string | null = null): Claimant =>
   ({ id, weight: BigInt(weight), inseeCode, siren });
@@ -100,5 +100,29 @@ describe('mixedWeights (e.g. 70 % population + 30 % agents)', () => {
   it('refuses parts that do not add up to 100 %, and a part nobody has', () => {
     expect(() => mixedWeights(ids, [{ values: population, basisPoints: 7000 }])).toThrow(/100 %/);
     expect(() => mixedWeights(ids, [{ values: population, basisPoints: 5000 }, { values: new Map(), basisPoints: 5000 }])).toThrow(/0 for every member/);
+  });
+});
+
+describe('apportionFractions: the fast exact ways agree with plain bigint', () => {
+  /** Random fractions as the engine builds them: parts (mix), groups (days of membership), huge weights (many segments). */
+  const fractionsArb = fc.record({
+    groups: fc.array(fc.array(fc.bigInt({ min: 1n, max: 2n ** 200n }), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 4 }),
+    members: fc.array(fc.record({ values: fc.array(fc.bigInt({ min: 0n, max: 3_000_000n }), { minLength: 3, maxLength: 3 }), group: fc.nat(), code: fc.integer({ min: 1000, max: 99999 }) }), { minLength: 1, maxLength: 60 }),
+    partCount: fc.integer({ min: 1, max: 3 }),
+    smallWeights: fc.boolean(),
+  });
+  it('property: same shares whichever way (numbers, fixed point, bigint), for any amount', () => {
+    fc.assert(fc.property(fractionsArb, fc.bigInt({ min: 0n, max: 9_000_000_000_000n }), ({ groups, members, partCount, smallWeights }, amount) => {
+      const weightsOf = (g: bigint[]) => (smallWeights ? g.map((w) => (w % 1000n) + 1n) : g);
+      const groupOf = members.map((m) => m.group % groups.length);
+      const parts = Array.from({ length: partCount }, (_, c) => ({ values: members.map((m) => m.values[c]!), weights: groups.map((g) => weightsOf(g)[c]!) }));
+      const denominator = members.reduce((sum, m, i) => sum + parts.reduce((s, p) => s + p.values[i]! * p.weights[groupOf[i]!]!, 0n), 0n);
+      fc.pre(denominator > 0n);
+      const claimants = members.map((m, i) => ({ id: `m${i}`, inseeCode: String(m.code).padStart(5, '0'), siren: null }));
+      const fractions = { parts, groupOf, denominator };
+      const fast = apportionFractions(amount, claimants, fractions);
+      const slow = apportionFractions(amount, claimants, fractions, 'bigint');
+      return fast.every((x, i) => x === slow[i]) && fast.reduce((a, b) => a + b, 0n) === amount;
+    }), { numRuns: 500 });
   });
 });

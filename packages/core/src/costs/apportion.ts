@@ -59,41 +59,78 @@ export interface LineFractions {
  * denominator; each gets the whole cents of its quota, and the cents left over go one each to the
  * largest remainders, ties broken by INSEE code then SIREN. Returns the shares in the claimants' order.
  *
- * Integer arithmetic throughout (bigint). For speed with tens of thousands of members, the
- * quotient and remainder of amount × weight are taken once per group, and the remainders are
- * ranked by their leading 52 bits (an integer held in a Float64Array so the platform sorts it
- * natively); remainders whose leading bits tie with the last one to receive a cent are compared
- * in full, then by the tie order.
+ * Integer arithmetic only; for speed with tens of thousands of members (the year's segments make
+ * denominators of hundreds of bits), three exact ways, chosen by the sizes at hand:
+ * - `numbers`: every product and sum stays below 2^53, so safe integers do the bigint work exactly;
+ * - `fixed-point`: the remainders' fractions are taken in units of 2^-28 (safe integers again), each
+ *   with a known error bound; a claimant whose whole cents could be off, and every claimant whose
+ *   remainder is too close to the last one to get a cent to be ranked by the bounds, is computed
+ *   exactly in bigint (about one in fifty);
+ * - `bigint`: everything in bigint.
+ * The amount × weight quotient and remainder are taken once per group of claimants (same days of
+ * membership); the ranking sorts integer keys natively (Float64Array) and compares exactly near the cut.
  */
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+export type ApportionStrategy = 'auto' | 'bigint';
 
-export function apportionFractions(amountCents: bigint, claimants: ReadonlyArray<Omit<Claimant, 'weight'>>, fractions: LineFractions): bigint[] {
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** A key's values as safe-integer numbers and their largest, kept while the values array lives (lines of one key share it). */
+const asNumbers = new WeakMap<readonly bigint[], { numbers: Float64Array; max: bigint }>();
+function numbersOf(values: readonly bigint[]): { numbers: Float64Array; max: bigint } {
+  let known = asNumbers.get(values);
+  if (!known) {
+    const max = values.reduce((m, v) => (v > m ? v : m), 0n);
+    // beyond 2^53 a value is not needed as a number: the paths that use numbers are not taken then
+    known = { numbers: max <= MAX_SAFE ? Float64Array.from(values, Number) : new Float64Array(0), max };
+    asNumbers.set(values, known);
+  }
+  return known;
+}
+const FIXED_BITS = 28;
+const FIXED_ONE = 2 ** FIXED_BITS;
+
+export function apportionFractions(amountCents: bigint, claimants: ReadonlyArray<Omit<Claimant, 'weight'>>, fractions: LineFractions, strategy: ApportionStrategy = 'auto'): bigint[] {
   const n = claimants.length;
   const shares: bigint[] = new Array<bigint>(n).fill(0n);
   if (amountCents === 0n || n === 0) return shares;
   const den = fractions.denominator;
+  const parts = fractions.parts;
+  const groupOf = fractions.groupOf;
   // amount × weight = Q × den + R, once per part and group
-  const q = fractions.parts.map((p) => p.weights.map((w) => (amountCents * w) / den));
-  const r = fractions.parts.map((p, c) => p.weights.map((w, g) => amountCents * w - q[c]![g]! * den));
-  const shift = BigInt(Math.max(0, den.toString(2).length - 52));
-  const remainders: bigint[] = new Array(n);
+  const q = parts.map((p) => p.weights.map((w) => (amountCents * w) / den));
+  const r = parts.map((p, c) => p.weights.map((w, g) => amountCents * w - q[c]![g]! * den));
+  const maxValues = parts.map((p) => numbersOf(p.values).max);
+  const bound = (table: bigint[][]) => maxValues.reduce((sum, maxValue, c) => sum + maxValue * table[c]!.reduce((m, x) => (x > m ? x : m), 0n), 0n);
+  const sumOfMaxValues = maxValues.reduce((a, b) => a + b, 0n);
+
+  /** the exact remainder of claimant i (in units of 1/den), given the whole cents its remainder part carries */
+  const exactRest = (i: number): bigint => {
+    const g = groupOf[i]!;
+    let rest = 0n;
+    for (let c = 0; c < parts.length; c++) {
+      const v = parts[c]!.values[i]!;
+      if (v !== 0n) rest += v * r[c]![g]!;
+    }
+    return rest;
+  };
   const keys = new Float64Array(n);
-  let given = 0n;
-  // Safe integers (below 2^53) are exact in JavaScript numbers: when every product and sum stays
-  // below that bound — a single segment of the year, no mix — the same integer steps run without bigint.
-  const bound = (table: bigint[][]) => fractions.parts.reduce((sum, p, c) => {
-    let maxValue = 0n;
-    for (const v of p.values) if (v > maxValue) maxValue = v;
-    return sum + maxValue * table[c]!.reduce((m, x) => (x > m ? x : m), 0n);
-  }, 0n);
-  if (den <= MAX_SAFE && bound(r) + den <= MAX_SAFE && bound(q) <= MAX_SAFE) {
+  /** how far a key may be below the true remainder, in key units (the true one is in [key, key + error)) */
+  let keyError = 0;
+  let exactRemainders: Array<bigint | undefined> = new Array(n);
+  let floors = new Float64Array(0);
+  let wholeFromRest = new Float64Array(0);
+  let given: bigint;
+  let keysAreRemainders = false;
+
+  if (strategy === 'auto' && den <= MAX_SAFE && bound(r) + den <= MAX_SAFE && bound(q) <= MAX_SAFE) {
+    // numbers: exact integer arithmetic below 2^53
     const denN = Number(den);
     const qN = q.map((row) => row.map(Number));
     const rN = r.map((row) => row.map(Number));
-    const valuesN = fractions.parts.map((p) => p.values.map(Number));
+    const valuesN = parts.map((p) => numbersOf(p.values).numbers);
+    floors = new Float64Array(n);
     let givenN = 0;
     for (let i = 0; i < n; i++) {
-      const g = fractions.groupOf[i]!;
+      const g = groupOf[i]!;
       let floor = 0;
       let rest = 0;
       for (let c = 0; c < valuesN.length; c++) {
@@ -108,47 +145,102 @@ export function apportionFractions(amountCents: bigint, claimants: ReadonlyArray
         // integer division through a double can be off by one: correct it exactly
         if (rest < 0) { floor -= 1; rest += denN; } else if (rest >= denN) { floor += 1; rest -= denN; }
       }
-      shares[i] = BigInt(floor);
-      remainders[i] = BigInt(rest);
-      keys[i] = rest;
+      floors[i] = floor;
+      keys[i] = rest; // the exact remainder itself
       givenN += floor;
     }
     given = BigInt(givenN);
-  } else for (let i = 0; i < n; i++) {
-    const g = fractions.groupOf[i]!;
-    let floor = 0n;
-    let rest = 0n;
-    for (let c = 0; c < fractions.parts.length; c++) {
-      const v = fractions.parts[c]!.values[i]!;
-      if (v === 0n) continue;
-      floor += v * q[c]![g]!;
-      rest += v * r[c]![g]!;
+    keysAreRemainders = true;
+  } else if (strategy === 'auto' && sumOfMaxValues * BigInt(FIXED_ONE) <= MAX_SAFE && bound(q) <= MAX_SAFE) {
+    // fixed point: R / den in units of 2^-28, truncated (error below one unit per unit of value)
+    const qN = q.map((row) => row.map(Number));
+    const fN = r.map((row) => row.map((x) => Number((x << BigInt(FIXED_BITS)) / den)));
+    const valuesN = parts.map((p) => numbersOf(p.values).numbers);
+    floors = new Float64Array(n);
+    wholeFromRest = new Float64Array(n);
+    let givenN = 0;
+    for (let i = 0; i < n; i++) {
+      const g = groupOf[i]!;
+      let floor = 0;
+      let scaled = 0;
+      let error = 0;
+      for (let c = 0; c < valuesN.length; c++) {
+        const v = valuesN[c]![i]!;
+        floor += v * qN[c]![g]!;
+        scaled += v * fN[c]![g]!;
+        error += v;
+      }
+      const t = Math.floor(scaled / FIXED_ONE); // exact: a power of two
+      let key = scaled - t * FIXED_ONE;
+      if (key + error >= FIXED_ONE) {
+        // the true value may reach the next whole cent: compute this one exactly
+        const rest = exactRest(i);
+        const whole = rest / den;
+        const remainder = rest - whole * den;
+        exactRemainders[i] = remainder;
+        wholeFromRest[i] = Number(whole);
+        floor += Number(whole);
+        key = Number((remainder << BigInt(FIXED_BITS)) / den);
+        error = 1;
+      } else {
+        wholeFromRest[i] = t;
+        floor += t;
+      }
+      if (error > keyError) keyError = error;
+      floors[i] = floor;
+      keys[i] = key;
+      givenN += floor;
     }
-    if (rest >= den) {
-      const t = rest / den;
-      floor += t;
-      rest -= t * den;
+    given = BigInt(givenN);
+  } else {
+    const shift = BigInt(Math.max(0, den.toString(2).length - 52));
+    const bigFloors: bigint[] = new Array(n);
+    exactRemainders = new Array(n);
+    given = 0n;
+    for (let i = 0; i < n; i++) {
+      const g = groupOf[i]!;
+      let floor = 0n;
+      let rest = 0n;
+      for (let c = 0; c < parts.length; c++) {
+        const v = parts[c]!.values[i]!;
+        if (v === 0n) continue;
+        floor += v * q[c]![g]!;
+        rest += v * r[c]![g]!;
+      }
+      if (rest >= den) {
+        const t = rest / den;
+        floor += t;
+        rest -= t * den;
+      }
+      bigFloors[i] = floor;
+      exactRemainders[i] = rest;
+      keys[i] = Number(rest >> shift);
+      given += floor;
     }
-    shares[i] = floor;
-    remainders[i] = rest;
-    keys[i] = Number(rest >> shift);
-    given += floor;
+    keyError = shift > 0n ? 1 : 0;
+    for (let i = 0; i < n; i++) shares[i] = bigFloors[i]!;
   }
+  if (floors.length === n) for (let i = 0; i < n; i++) shares[i] = BigInt(floors[i]!);
+
   const left = Number(amountCents - given);
   if (left < 0 || left > n) throw new ApportionError('The fractions of a line do not make the whole line.');
   if (left === 0) return shares;
-  // the key of the last claimant to get a cent: above it, a cent each; at it, compare in full
+  // The cut: the key of the last claimant to get a cent. Keys clear of it by more than the error
+  // bound are decided; those within it are ranked by their exact remainders, then the tie order.
   const sorted = Float64Array.from(keys).sort();
   const threshold = sorted[n - left]!;
-  let given2 = 0;
-  const atThreshold: number[] = [];
+  let decided = 0;
+  const close: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (keys[i]! > threshold) { shares[i] = shares[i]! + 1n; given2++; } else if (keys[i] === threshold && remainders[i]! > 0n) atThreshold.push(i);
+    const key = keys[i]!;
+    if (key > threshold + keyError) { shares[i] = shares[i]! + 1n; decided++; } else if (key >= threshold - keyError) close.push(i);
   }
-  atThreshold.sort((a, b) => (remainders[a] === remainders[b] ? tieOrder(claimants[a]!, claimants[b]!) : remainders[a]! > remainders[b]! ? -1 : 1));
-  const rest = left - given2;
-  if (rest > atThreshold.length) throw new ApportionError('Internal error: cents left after the largest remainders.');
-  for (let j = 0; j < rest; j++) shares[atThreshold[j]!] = shares[atThreshold[j]!]! + 1n;
+  const remainderOf = (i: number) => (exactRemainders[i] ??= keysAreRemainders ? BigInt(keys[i]!) : exactRest(i) - BigInt(wholeFromRest[i]!) * den);
+  const ranked = close.filter((i) => remainderOf(i) > 0n)
+    .sort((a, b) => (remainderOf(a) === remainderOf(b) ? tieOrder(claimants[a]!, claimants[b]!) : remainderOf(a) > remainderOf(b) ? -1 : 1));
+  const rest = left - decided;
+  if (rest < 0 || rest > ranked.length) throw new ApportionError('Internal error: cents left after the largest remainders.');
+  for (let j = 0; j < rest; j++) shares[ranked[j]!] = shares[ranked[j]!]! + 1n;
   return shares;
 }
 

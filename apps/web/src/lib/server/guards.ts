@@ -1,5 +1,5 @@
 import { error, redirect, type RequestEvent } from '@sveltejs/kit';
-import { spaceOfRole, type Space } from '@mutualis/contracts';
+import { isSyndicateRole, spaceOfRole, type Space } from '@mutualis/contracts';
 import type { Actor } from '@mutualis/core';
 
 /** The logged-in actor, or a redirect to the login page that comes back here afterwards. */
@@ -20,6 +20,22 @@ export function requireSpace(event: RequestEvent, space: Space): Actor {
   // A user with no role yet (an external provider before any grant) lands in the commune space, which says so.
   const allowed = spaces.includes(space) || (space === 'commune' && spaces.length === 0);
   if (!allowed) error(404, { message: 'not found' });
+  return actor;
+}
+
+/**
+ * Whether the actor sees every member's contribution (the board's cost pages): a syndicate-wide
+ * role whose ability reads allocations — board members, finance, administrators. A commune's
+ * roles may read their own allocation too, so the ability alone does not decide.
+ */
+export function seesAllocationOverview(actor: Actor): boolean {
+  return actor.memberships.some((m) => isSyndicateRole(m.role)) && actor.ability.can('read', 'Allocation');
+}
+
+/** The board's cost pages: others get "not found", as for a foreign page. */
+export function requireAllocationOverview(event: RequestEvent): Actor {
+  const actor = requireActor(event);
+  if (!seesAllocationOverview(actor)) error(404, { message: 'not found' });
   return actor;
 }
 
