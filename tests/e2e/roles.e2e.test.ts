@@ -41,9 +41,9 @@ const navLinks = (page: Page) => page.getByRole('navigation', { name: 'Navigatio
 
 describe('each role logs in and sees its own navigation', () => {
   it.each([
-    ['syndicate_admin', ['Console du syndicat', 'Membres', 'Coûts partagés', 'Catalogue', 'Services', 'Demandes']],
+    ['syndicate_admin', ['Console du syndicat', 'Membres', 'Modèle de coûts', 'Coûts partagés', 'Catalogue', 'Services', 'Demandes']],
     ['syndicate_operator', ['Console du syndicat', 'Membres', 'Catalogue', 'Services', 'Demandes']],
-    ['syndicate_finance', ['Console du syndicat', 'Membres', 'Coûts partagés', 'Catalogue', 'Services']],
+    ['syndicate_finance', ['Console du syndicat', 'Membres', 'Modèle de coûts', 'Coûts partagés', 'Catalogue', 'Services']],
   ] as const)('%s lands in the syndicate console', async (role, links) => {
     const page = await pageAs(role);
     expect(new URL(page.url()).pathname).toBe('/syndicat');
@@ -61,9 +61,9 @@ describe('each role logs in and sees its own navigation', () => {
   });
 
   it.each([
-    ['commune_dsi', ['Espace commune', 'Catalogue', 'Services']],
+    ['commune_dsi', ['Espace commune', 'Coûts', 'Catalogue', 'Services']],
     ['commune_agent', ['Espace commune']],
-    ['commune_elected', ['Espace commune']],
+    ['commune_elected', ['Espace commune', 'Coûts']],
   ] as const)('%s lands in the space of its own commune', async (role, links) => {
     const page = await pageAs(role);
     expect(new URL(page.url()).pathname).toBe('/commune');

@@ -1,7 +1,7 @@
 /** The demo seed: the data shared/DESIGN.md promises, from the official reference, and idempotent. */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isValidSiren } from '@mutualis/contracts';
+import { allocationKeySchema, annualPriceCents, isValidSiren, planPriceSchema } from '@mutualis/contracts';
 import { verifyPassword } from '@mutualis/core';
 import { seedDemo } from '@mutualis/core/seed';
 import { createDb, OWNER_ROLE, sql, type Db } from '@mutualis/db';
@@ -20,17 +20,21 @@ const SYNDICATE_ACCOUNTS = {
 } as const;
 const COMMUNE_ACCOUNTS = { dsi: 'commune_dsi', agent: 'commune_agent', elu: 'commune_elected' } as const;
 
+/** The year the seed ran in (Paris), as it dates the demo's costs from it. */
+const thisYear = Number(new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Paris' }).slice(0, 4));
 let scratch: ScratchDatabase;
 let owner: Db;
 let first: Dump;
 let second: Dump;
 
-type Dump = Record<'syndicates' | 'members' | 'users' | 'memberships', Record<string, unknown>[]>;
+const TABLES = ['syndicates', 'members', 'users', 'memberships', 'cost_shares', 'budget_lines', 'offerings', 'subscriptions', 'subscription_periods'] as const;
+type Dump = Record<'syndicates' | 'members' | 'users' | 'memberships' | 'costShares' | 'budgetLines' | 'offerings' | 'subscriptions' | 'subscriptionPeriods', Record<string, unknown>[]>;
 
 /** Every row of the seeded tables, every column (password hashes and timestamps included), keys in camelCase. */
 async function dump(): Promise<Dump> {
   const rows = async (table: string) => (await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by id`.execute(owner)).rows;
-  return { syndicates: await rows('syndicates'), members: await rows('members'), users: await rows('users'), memberships: await rows('memberships') };
+  const all = await Promise.all(TABLES.map(rows));
+  return Object.fromEntries(TABLES.map((t, i) => [t.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()), all[i]])) as Dump;
 }
 
 interface RawCommune { code: string; nom: string; type: string; siren?: string; population?: number }
@@ -103,5 +107,71 @@ describe('the demo seed', () => {
       expect(await verifyPassword(hash, PASSWORD), String(user.email)).toBe(true);
     }
     expect(new Set(first.users.map((u) => u.passwordHash)).size).toBe(29);
+  });
+});
+
+describe('the demo costs', () => {
+  const memberOf = (insee: string) => first.members.find((m) => m.inseeCode === insee)!.id;
+
+  it('makes every commune share costs from 1 January of last year, but Givors which joins on 1 July of this year', () => {
+    const shares = first.costShares.map((c) => [c.memberId, c.startsOn, c.endsOn]);
+    const expected = Object.keys(DEMO_COMMUNES).map((insee) => [memberOf(insee), insee === '69091' ? `${thisYear}-07-01` : `${thisYear - 1}-01-01`, null]);
+    expect(shares.sort()).toEqual(expected.sort());
+  });
+
+  it('budgets the same four lines last year and this year, with valid keys, one of them 70 % population + 30 % agents', () => {
+    for (const year of [thisYear - 1, thisYear]) {
+      const lines = first.budgetLines.filter((l) => l.year === year);
+      expect(lines.map((l) => l.label).sort()).toEqual(['Annuaire et SSO', 'Infrastructure mutualisée', 'Sécurité et sauvegardes', 'Support et formation'].sort());
+      for (const line of lines) {
+        expect(allocationKeySchema.safeParse(line.allocationKey).success, String(line.label)).toBe(true);
+        expect(Number(line.amountCents)).toBeGreaterThan(0);
+      }
+      expect(lines.find((l) => l.label === 'Sécurité et sauvegardes')!.allocationKey).toEqual({
+        kind: 'mix', parts: [{ key: { kind: 'population' }, basisPoints: 7000 }, { key: { kind: 'agents' }, basisPoints: 3000 }],
+      });
+      expect(lines.find((l) => l.label === 'Support et formation')!.allocationKey).toEqual({ kind: 'equal' });
+    }
+    const total = (year: number) => first.budgetLines.filter((l) => l.year === year).reduce((s, l) => s + Number(l.amountCents), 0);
+    expect(total(thisYear)).toBeGreaterThan(total(thisYear - 1));
+  });
+
+  it('subscribes a few communes to services: active, each with one open billing period this year, on a priced plan', async () => {
+    expect(first.subscriptions.length).toBeGreaterThanOrEqual(4);
+    for (const sub of first.subscriptions) {
+      expect(sub.status).toBe('active');
+      const periods = first.subscriptionPeriods.filter((p) => p.subscriptionId === sub.id);
+      expect(periods).toHaveLength(1);
+      const period = periods[0]!;
+      expect(period).toMatchObject({ memberId: sub.memberId, planId: sub.planId, seats: sub.seats, storageGb: sub.storageGb, endsOn: null });
+      expect(String(period.startsOn).slice(0, 4)).toBe(String(thisYear));
+      // The member shares costs on that day, and the plan has a price then.
+      const share = first.costShares.find((c) => c.memberId === sub.memberId)!;
+      expect(String(period.startsOn) >= String(share.startsOn)).toBe(true);
+      const price = await sql<{ n: number }>`select count(*)::int as n from plan_prices where plan_id = ${sub.planId} and effective_from <= ${period.startsOn}::date`.execute(owner);
+      expect(price.rows[0]!.n).toBeGreaterThan(0);
+    }
+    // The commune joining in July subscribes from July, not before.
+    const late = first.subscriptions.filter((s) => s.memberId === memberOf('69091'));
+    expect(late.length).toBeGreaterThan(0);
+  });
+
+  it('gives a few offerings a standalone price, above what the subscribed communes pay pooled', async () => {
+    const priced = first.offerings.filter((o) => o.standalonePrice !== null);
+    expect(priced.length).toBeGreaterThanOrEqual(3);
+    for (const o of priced) expect(planPriceSchema.safeParse(o.standalonePrice).success, String(o.slug)).toBe(true);
+    let compared = 0;
+    for (const sub of first.subscriptions) {
+      const offering = first.offerings.find((o) => o.id === sub.offeringId)!;
+      if (offering.standalonePrice === null) continue;
+      const member = first.members.find((m) => m.id === sub.memberId)!;
+      const q = { seats: sub.seats as number, storageGb: sub.storageGb as number, population: member.population as number };
+      const pooled = (await sql<{ annualFixedCents: number; perUserCents: number; perGbCents: number; perInhabitantCents: number }>`
+        select annual_fixed_cents as "annualFixedCents", per_user_cents as "perUserCents", per_gb_cents as "perGbCents", per_inhabitant_cents as "perInhabitantCents"
+        from plan_prices where plan_id = ${sub.planId} order by effective_from limit 1`.execute(owner)).rows[0]!;
+      expect(annualPriceCents(planPriceSchema.parse(offering.standalonePrice), q), String(offering.slug)).toBeGreaterThan(annualPriceCents(pooled, q));
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(0);
   });
 });

@@ -15,6 +15,9 @@ export const load: LayoutServerLoad = async (event) => {
       catalog: servesServices && (actor?.ability.can('read', 'Offering') ?? false),
       services: servesServices && (actor?.ability.can('read', 'Subscription') ?? false),
       requests: actor?.ability.can('approve', 'Subscription') ?? false,
+      // The cost model for the staff who may read it (finance, administrators); a commune's own costs for its elected officials and DSI.
+      costs: actor?.ability.can('read', 'CostModel') ?? false,
+      communeCosts: actor?.memberships.some((ms) => ms.role === 'commune_elected' || ms.role === 'commune_dsi') ?? false,
       // Board members reach the cost pages through their own space's link; finance and administrators through this one.
       sharedCosts: actor ? seesAllocationOverview(actor) && !actor.memberships.some((ms) => spaceOfRole(ms.role) === 'board') : false,
     },

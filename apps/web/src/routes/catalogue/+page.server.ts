@@ -84,4 +84,44 @@ export const actions: Actions = {
       return fail(failStatus(e), { action: 'setPrice' as const, planId, values, fields: mapped, message: known ? null : e.message });
     }
   },
+  /**
+   * The price a commune would pay alone for an offering (savings from pooling): saved through
+   * `catalog.saveOffering` with every other field of the offering as it is; four empty fields clear it.
+   */
+  setStandalone: async (event) => {
+    const m = messages(event.locals.locale);
+    const form = await event.request.formData();
+    const offeringId = String(form.get('offeringId') ?? '');
+    const offeringName = String(form.get('offeringName') ?? '');
+    const names = ['annualFixed', 'perUser', 'perGb', 'perInhabitant'] as const;
+    const values = Object.fromEntries(names.map((n) => [n, String(form.get(n) ?? '').trim()])) as Record<(typeof names)[number], string>;
+    const cleared = names.every((n) => values[n] === '');
+    const fields: Record<string, string> = {};
+    const cents = Object.fromEntries(names.map((n) => {
+      // An empty rate next to others is 0 €, as in a plan's price.
+      const parsed = values[n] === '' ? 0 : parseEuros(values[n]);
+      if (parsed === null) fields[n] = m.catalog.invalidEuros;
+      return [n, parsed ?? 0];
+    })) as Record<(typeof names)[number], number>;
+    if (Object.keys(fields).length > 0) return fail(400, { action: 'setStandalone' as const, offeringId, values, fields, message: null });
+    try {
+      const caller = api(event);
+      const offering = (await caller.catalog.list({})).offerings.find((o) => o.id === offeringId);
+      if (!offering) error(404, { message: 'not found' });
+      const { id, plans: _plans, subscription: _subscription, standalonePrice: _before, ...kept } = offering;
+      await caller.catalog.saveOffering({
+        ...kept, id, plans: [],
+        standalonePrice: cleared ? null : { annualFixedCents: cents.annualFixed, perUserCents: cents.perUser, perGbCents: cents.perGb, perInhabitantCents: cents.perInhabitant },
+      });
+      return { action: 'setStandalone' as const, offeringId, saved: cleared ? m.catalog.standaloneCleared(offeringName) : m.catalog.standaloneSaved(offeringName) };
+    } catch (e) {
+      if (!(e instanceof TRPCError)) throw e;
+      const mapped: Record<string, string> = {};
+      for (const [path, message] of Object.entries(fieldErrorsOf(e))) {
+        mapped[path.startsWith('standalonePrice.') ? path.slice('standalonePrice.'.length).replace(/Cents$/, '') : path] ??= message;
+      }
+      const known = names.some((f) => mapped[f]);
+      return fail(failStatus(e), { action: 'setStandalone' as const, offeringId, values, fields: mapped, message: known ? null : e.message });
+    }
+  },
 };
