@@ -5,6 +5,11 @@ export function formatCents(locale: Locale, cents: number): string {
   return new Intl.NumberFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { style: 'currency', currency: 'EUR' }).format(cents / 100);
 }
 
+/** Whole euros for a chart's axis: 1 234 € (the tables next to the charts give the cents). */
+export function formatWholeEuros(locale: 'fr' | 'en', cents: number): string {
+  return new Intl.NumberFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 }).format(cents / 100);
+}
+
 /**
  * Euros typed by a person ("12", "12,5", "1 234,56", "0.05") to integer cents, exactly (no
  * floating point): null when it is not an amount with at most two decimals.

@@ -64,10 +64,7 @@ export function yearParam(params: URLSearchParams): number {
   return Number.isInteger(year) && year >= 2000 && year <= 2200 ? year : currentYear();
 }
 
-/** Whole euros for a chart's axis: 1 234 € (the tables next to the charts give the cents). */
-export function formatWholeEuros(locale: 'fr' | 'en', cents: number): string {
-  return new Intl.NumberFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 }).format(cents / 100);
-}
+export { formatWholeEuros } from '#lib/money.ts';
 
 /** A change in cents with its sign: "+1 234,56 €", "−12,00 €", "0,00 €". */
 export function formatChange(locale: 'fr' | 'en', cents: number): string {
