@@ -102,7 +102,7 @@ const naive = () => {
 const result = allocateYear(data);
 const problems = result.lines.filter((l) => l.problem !== null);
 if (problems.length) throw new Error(`lines not split: ${problems.map((l) => l.problem).join('; ')}`);
-const exact = result.lines.every((l, i) => result.members.reduce((s, m) => s + m.lineShares[i]!, 0n) === l.line.amountCents);
+const exact = result.lines.every((l) => BigInt(l.shares!.reduce((s, x) => s + x, 0)) === l.line.amountCents);
 
 const baseline = await measure('baseline: naive floating-point split of 30 lines', naive);
 const results = [

@@ -10,8 +10,11 @@ const yearData = (year: number, members: EngineMember[], lines: Array<{ id: stri
 });
 type Result = ReturnType<typeof allocateYear>;
 const lineIndex = (result: Result, lineId: string) => result.lines.findIndex((l) => l.line.id === lineId);
-const shareOf = (result: Result, memberId: string, lineId: string) => result.members.find((m) => m.member.id === memberId)!.lineShares[lineIndex(result, lineId)]!;
-const lineTotal = (result: Result, lineId: string) => result.members.reduce((s, m) => s + m.lineShares[lineIndex(result, lineId)]!, 0n);
+const shareOf = (result: Result, memberId: string, lineId: string) => {
+  const shares = result.lines[lineIndex(result, lineId)]!.shares;
+  return shares ? BigInt(shares[result.members.find((m) => m.member.id === memberId)!.index]!) : 0n;
+};
+const lineTotal = (result: Result, lineId: string) => result.members.reduce((s, m) => s + shareOf(result, m.member.id, lineId), 0n);
 const population = { kind: 'population' } as const;
 
 describe('allocateYear', () => {

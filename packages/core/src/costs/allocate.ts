@@ -72,8 +72,8 @@ export interface SubscriptionCharge {
 export interface MemberResult {
   member: EngineMember;
   days: number;
-  /** its share of each line, in the order of `YearResult.lines` (0 for a line that could not be split) */
-  lineShares: bigint[];
+  /** its place in `YearResult.members`, and so in each line's `shares` */
+  index: number;
   subscriptions: SubscriptionCharge[];
   sharedCents: bigint;
   aLaCarteCents: bigint;
@@ -83,7 +83,13 @@ export interface MemberResult {
   savingsCents: bigint;
 }
 
-export interface LineResult { line: EngineLine; allocatedCents: bigint; problem: string | null }
+export interface LineResult {
+  line: EngineLine;
+  allocatedCents: bigint;
+  problem: string | null;
+  /** each member's share in cents (safe integers), in the order of `YearResult.members`; null when not split */
+  shares: Float64Array | null;
+}
 
 export interface YearResult {
   year: number;
@@ -100,7 +106,18 @@ export function simpleKeysOf(key: AllocationKey): SimpleKey[] {
 }
 
 const DAY_MS = 86_400_000;
-const dayOfYear = (date: string, year: number) => (Date.parse(`${date}T00:00:00Z`) - Date.parse(`${year}-01-01T00:00:00Z`)) / DAY_MS;
+const dayNumbers = new Map<string, number>();
+/** Days since 1970-01-01 of a calendar date (memoised: a year's data repeats the same few dates). */
+const dayNumber = (date: string) => {
+  let day = dayNumbers.get(date);
+  if (day === undefined) {
+    day = Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+    if (dayNumbers.size > 100_000) dayNumbers.clear();
+    dayNumbers.set(date, day);
+  }
+  return day;
+};
+const dayOfYear = (date: string, year: number) => dayNumber(date) - dayNumber(`${year}-01-01`);
 const isoOfDay = (day: number, year: number) => new Date(Date.parse(`${year}-01-01T00:00:00Z`) + day * DAY_MS).toISOString().slice(0, 10);
 
 const gcd = (a: bigint, b: bigint): bigint => {
@@ -292,31 +309,32 @@ export function allocateYear(data: YearData, options: { shares?: boolean } = {})
   }
 
   const results: MemberResult[] = present.map((member, k) => ({
-    member, days: memberDays[index[k]!]!, lineShares: new Array<bigint>(data.lines.length).fill(0n), subscriptions: [],
+    member, index: k, days: memberDays[index[k]!]!, subscriptions: [],
     sharedCents: 0n, aLaCarteCents: 0n, totalCents: 0n, standaloneCents: 0n, savingsCents: 0n,
   }));
   const lines: LineResult[] = [];
+  // shares are summed per member in safe integers: the year's lines may not add up beyond 2^53 − 1 cents
+  if (data.lines.reduce((sum, l) => sum + l.amountCents, 0n) > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new Error(`The budget lines of ${year} add up to more than 90,071,992,547,409.91 €.`);
+  }
+  const shared = new Float64Array(present.length);
   for (const line of data.lines) {
     if (present.length === 0) {
-      lines.push({ line, allocatedCents: 0n, problem: line.amountCents === 0n ? null : `Aucun membre n'appartient au syndicat en ${year}.` });
+      lines.push({ line, allocatedCents: 0n, problem: line.amountCents === 0n ? null : `Aucun membre n'appartient au syndicat en ${year}.`, shares: null });
       continue;
     }
     const fractions = fractionsOf(line.key);
     if ('problem' in fractions) {
-      lines.push({ line, allocatedCents: 0n, problem: fractions.problem });
+      lines.push({ line, allocatedCents: 0n, problem: fractions.problem, shares: null });
       continue;
     }
     if (options.shares === false) {
-      lines.push({ line, allocatedCents: line.amountCents, problem: null });
+      lines.push({ line, allocatedCents: line.amountCents, problem: null, shares: null });
       continue;
     }
     const shares = apportionFractions(line.amountCents, present, fractions);
-    const at = lines.length;
-    for (let k = 0; k < shares.length; k++) {
-      results[k]!.lineShares[at] = shares[k]!;
-      results[k]!.sharedCents += shares[k]!;
-    }
-    lines.push({ line, allocatedCents: line.amountCents, problem: null });
+    for (let k = 0; k < shares.length; k++) shared[k] = shared[k]! + shares[k]!;
+    lines.push({ line, allocatedCents: line.amountCents, problem: null, shares });
   }
 
   // À la carte: each subscription's billed days at the price in force, rounded once per subscription.
@@ -370,6 +388,7 @@ export function allocateYear(data: YearData, options: { shares?: boolean } = {})
     }
   }
   for (const r of results) {
+    r.sharedCents = BigInt(shared[r.index]!);
     r.totalCents = r.sharedCents + r.aLaCarteCents;
     r.subscriptions.sort((a, b) => (a.offeringId < b.offeringId ? -1 : a.offeringId > b.offeringId ? 1 : 0));
   }

@@ -62,9 +62,11 @@ export async function loadYearData(tx: Tx, year: number): Promise<YearData> {
   const usageKeys = [...new Map(lines.flatMap((l) => simpleKeysOf(l.key)).flatMap((k) => (k.kind === 'usage' ? [[usageKeyOf(k), k] as const] : []))).values()];
   const usage = new Map<string, Map<string, bigint>>();
   for (const key of usageKeys) {
-    const rows = await tx.selectFrom('usageRecords as u').innerJoin('subscriptions as s', 's.id', 'u.subscriptionId').innerJoin('offerings as o', 'o.id', 's.offeringId')
+    const offeringId = offerings.find((o) => o.slug === key.offering)?.id;
+    const rows = offeringId === undefined ? [] : await tx.selectFrom('usageRecords as u')
       .select(['u.memberId', sql<string>`sum(u.quantity)::text`.as('total')])
-      .where('o.slug', '=', key.offering).where('u.metric', '=', key.metric).where('u.day', '>=', first).where('u.day', '<=', last)
+      .where('u.subscriptionId', 'in', (eb) => eb.selectFrom('subscriptions').select('id').where('offeringId', '=', offeringId))
+      .where('u.metric', '=', key.metric).where('u.day', '>=', first).where('u.day', '<=', last)
       .groupBy('u.memberId').execute();
     usage.set(usageKeyOf(key), new Map(rows.map((r) => [r.memberId, BigInt(r.total)])));
   }
@@ -123,7 +125,7 @@ function memberOf(result: YearResult, r: MemberResult, previous: Map<string, big
     previousTotalCents: before === undefined ? null : toNumber(before), changeCents: before === undefined ? null : toNumber(r.totalCents - before),
     standaloneCents: toNumber(r.standaloneCents), savingsCents: toNumber(r.savingsCents),
     ...(detailed ? {
-      lines: result.lines.flatMap((l, i) => (l.problem === null ? [{ lineId: l.line.id, cents: toNumber(r.lineShares[i]!) }] : [])),
+      lines: result.lines.flatMap((l) => (l.shares ? [{ lineId: l.line.id, cents: l.shares[r.index]! }] : [])),
       subscriptions: r.subscriptions.map((s) => ({
         subscriptionId: s.subscriptionId, offeringId: s.offeringId, planId: s.planId, planNameFr: plans.get(s.planId)?.nameFr ?? '', planNameEn: plans.get(s.planId)?.nameEn ?? '',
         days: s.days, cents: toNumber(s.cents), standaloneCents: s.standaloneCents === null ? null : toNumber(s.standaloneCents),

@@ -122,7 +122,30 @@ describe('apportionFractions: the fast exact ways agree with plain bigint', () =
       const fractions = { parts, groupOf, denominator };
       const fast = apportionFractions(amount, claimants, fractions);
       const slow = apportionFractions(amount, claimants, fractions, 'bigint');
-      return fast.every((x, i) => x === slow[i]) && fast.reduce((a, b) => a + b, 0n) === amount;
+      return fast.every((x, i) => x === slow[i]) && BigInt(fast.reduce((a, b) => a + b, 0)) === amount;
+    }), { numRuns: 500 });
+  });
+});
+
+describe('apportion against a plain reference implementation', () => {
+  /** The textbook method, written the simplest way: floors, then a full sort of the remainders (ties by INSEE code). */
+  function reference(amount: bigint, list: Claimant[]): Map<string, bigint> {
+    const total = list.reduce((s, c) => s + c.weight, 0n);
+    const rows = list.map((c) => ({ c, floor: (amount * c.weight) / total, rem: (amount * c.weight) % total }));
+    let left = amount - rows.reduce((s, r) => s + r.floor, 0n);
+    const order = [...rows].sort((a, b) => (a.rem === b.rem ? (a.c.inseeCode! < b.c.inseeCode! ? -1 : 1) : a.rem > b.rem ? -1 : 1));
+    const out = new Map(rows.map((r) => [r.c.id, r.floor]));
+    for (const r of order) { if (left === 0n) break; out.set(r.c.id, r.floor + 1n); left -= 1n; }
+    return out;
+  }
+  it('property: the same cents to the same members, many ties included', () => {
+    const tied = fc.uniqueArray(fc.record({ code: fc.integer({ min: 1000, max: 99999 }), weight: fc.bigInt({ min: 0n, max: 7n }) }), { minLength: 1, maxLength: 200, selector: (m) => m.code })
+      .map((list) => list.map((m) => claimant(`m${m.code}`, m.weight, String(m.code).padStart(5, '0'))))
+      .filter((list) => list.some((c) => c.weight > 0n));
+    fc.assert(fc.property(amounts, fc.oneof(members, tied), (amount, list) => {
+      const got = apportion(amount, list);
+      const want = reference(amount, list);
+      return list.every((c) => got.get(c.id) === want.get(c.id));
     }), { numRuns: 500 });
   });
 });

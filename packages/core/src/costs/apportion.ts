@@ -39,7 +39,7 @@ export function apportion(amountCents: bigint, claimants: readonly Claimant[]): 
   if (amountCents === 0n) return new Map(claimants.map((c) => [c.id, 0n]));
   if (total === 0n) throw new ApportionError('No member has any of this key: the line cannot be split.');
   const shares = apportionFractions(amountCents, claimants, { parts: [{ values: claimants.map((c) => c.weight), weights: [1n] }], groupOf: new Uint8Array(claimants.length), denominator: total });
-  return new Map(claimants.map((c, i) => [c.id, shares[i]!]));
+  return new Map(claimants.map((c, i) => [c.id, BigInt(shares[i]!)]));
 }
 
 /**
@@ -86,11 +86,36 @@ function numbersOf(values: readonly bigint[]): { numbers: Float64Array; max: big
   return known;
 }
 const FIXED_BITS = 28;
+
+/** The k-th smallest value (0-based) of `values`, which it reorders: quickselect, linear on average. */
+function nthSmallest(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const x = values[i]!; values[i] = values[j]!; values[j] = x;
+        i++; j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k]!;
+  }
+  return values[k]!;
+}
 const FIXED_ONE = 2 ** FIXED_BITS;
 
-export function apportionFractions(amountCents: bigint, claimants: ReadonlyArray<Omit<Claimant, 'weight'>>, fractions: LineFractions, strategy: ApportionStrategy = 'auto'): bigint[] {
+export function apportionFractions(amountCents: bigint, claimants: ReadonlyArray<Omit<Claimant, 'weight'>>, fractions: LineFractions, strategy: ApportionStrategy = 'auto'): Float64Array {
   const n = claimants.length;
-  const shares: bigint[] = new Array<bigint>(n).fill(0n);
+  // every share is at most the amount: with the amount a safe integer, so is each share
+  if (amountCents < 0n || amountCents > MAX_SAFE) throw new ApportionError('A line to split is between 0 and 2^53 − 1 cents.');
+  const shares = new Float64Array(n);
   if (amountCents === 0n || n === 0) return shares;
   const den = fractions.denominator;
   const parts = fractions.parts;
@@ -218,29 +243,28 @@ export function apportionFractions(amountCents: bigint, claimants: ReadonlyArray
       given += floor;
     }
     keyError = shift > 0n ? 1 : 0;
-    for (let i = 0; i < n; i++) shares[i] = bigFloors[i]!;
+    for (let i = 0; i < n; i++) shares[i] = Number(bigFloors[i]!);
   }
-  if (floors.length === n) for (let i = 0; i < n; i++) shares[i] = BigInt(floors[i]!);
+  if (floors.length === n) shares.set(floors);
 
   const left = Number(amountCents - given);
   if (left < 0 || left > n) throw new ApportionError('The fractions of a line do not make the whole line.');
   if (left === 0) return shares;
   // The cut: the key of the last claimant to get a cent. Keys clear of it by more than the error
   // bound are decided; those within it are ranked by their exact remainders, then the tie order.
-  const sorted = Float64Array.from(keys).sort();
-  const threshold = sorted[n - left]!;
+  const threshold = nthSmallest(Float64Array.from(keys), n - left);
   let decided = 0;
   const close: number[] = [];
   for (let i = 0; i < n; i++) {
     const key = keys[i]!;
-    if (key > threshold + keyError) { shares[i] = shares[i]! + 1n; decided++; } else if (key >= threshold - keyError) close.push(i);
+    if (key > threshold + keyError) { shares[i] = shares[i]! + 1; decided++; } else if (key >= threshold - keyError) close.push(i);
   }
   const remainderOf = (i: number) => (exactRemainders[i] ??= keysAreRemainders ? BigInt(keys[i]!) : exactRest(i) - BigInt(wholeFromRest[i]!) * den);
   const ranked = close.filter((i) => remainderOf(i) > 0n)
     .sort((a, b) => (remainderOf(a) === remainderOf(b) ? tieOrder(claimants[a]!, claimants[b]!) : remainderOf(a) > remainderOf(b) ? -1 : 1));
   const rest = left - decided;
   if (rest < 0 || rest > ranked.length) throw new ApportionError('Internal error: cents left after the largest remainders.');
-  for (let j = 0; j < rest; j++) shares[ranked[j]!] = shares[ranked[j]!]! + 1n;
+  for (let j = 0; j < rest; j++) shares[ranked[j]!] = shares[ranked[j]!]! + 1;
   return shares;
 }
 
