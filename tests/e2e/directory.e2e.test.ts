@@ -95,6 +95,8 @@ describe('the directory page', () => {
     await page.goto(`${webUrl()}/commune/identite/annuaire`);
     await page.getByLabel(/^Adresse du serveur/).fill('http://annuaire');
     await submit(page, 'Enregistrer');
+    // the enhanced form answers, then redraws: wait for the error it must show before reading the field
+    await page.locator('#url-error').waitFor({ timeout: 10_000 });
     const url = page.getByLabel(/^Adresse du serveur/);
     await expect(url.getAttribute('aria-invalid')).resolves.toBe('true');
     await expect(page.locator('#url-error').textContent()).resolves.toMatch(/ldap:\/\/serveur:389/);
