@@ -108,6 +108,12 @@ describe('finance', () => {
     await page.goto(`${webUrl()}/syndicat/couts`);
     await Promise.all([page.waitForURL('**/syndicat/couts/simulation**'), page.getByRole('link', { name: 'Simuler une évolution du budget ou une adhésion' }).click()]);
     await noA11yViolations(page, 'simulation form');
+    // finance may search the official reference (public data) to prefill a newcomer
+    await page.getByLabel(/^Rechercher la commune dans le référentiel officiel/).fill('Vaulx-en-Velin');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Rechercher', exact: true }).click()]);
+    await Promise.all([page.waitForURL(/choix=69256/), page.getByRole('link', { name: 'Préremplir avec Vaulx-en-Velin' }).click()]);
+    await expect(page.getByLabel('Nom de la commune').inputValue()).resolves.toBe('Vaulx-en-Velin');
+    await expect(page.getByLabel(/^Code INSEE/).inputValue()).resolves.toBe('69256');
     await page.getByLabel('Simuler cette adhésion').check();
     await page.getByLabel('Nom de la commune').fill(`Nouvelle-Commune ${tenant.tag}`);
     await page.getByLabel(/^Code INSEE/).fill('2A004');

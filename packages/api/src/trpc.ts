@@ -36,7 +36,7 @@ export interface ApiSettings {
 }
 
 /** What a procedure does to which subject: declared on every procedure, checked in middleware. */
-export type Permission = { action: Action; subject: SubjectName } | 'public' | 'authenticated';
+export type Permission = { action: Action; subject: SubjectName } | { anyOf: Array<{ action: Action; subject: SubjectName }> } | 'public' | 'authenticated';
 export interface ProcedureMeta { permission: Permission }
 
 export interface FieldIssue { field: string; message: string }
@@ -89,6 +89,16 @@ export const authedProcedure = base.meta({ permission: 'authenticated' }).use(re
 export function can(action: Action, subject: SubjectName) {
   return base.meta({ permission: { action, subject } }).use(requireActor).use(({ ctx, next }) => {
     if (!ctx.actor!.ability.can(action, subject)) {
+      throw new TRPCError({ code: 'FORBIDDEN', message: "Votre rôle ne permet pas cette action." });
+    }
+    return next();
+  });
+}
+
+/** A procedure that needs any one of several permissions (e.g. public reference data several roles search for different tasks). */
+export function canAny(...permissions: Array<[Action, SubjectName]>) {
+  return base.meta({ permission: { anyOf: permissions.map(([action, subject]) => ({ action, subject })) } }).use(requireActor).use(({ ctx, next }) => {
+    if (!permissions.some(([action, subject]) => ctx.actor!.ability.can(action, subject))) {
       throw new TRPCError({ code: 'FORBIDDEN', message: "Votre rôle ne permet pas cette action." });
     }
     return next();

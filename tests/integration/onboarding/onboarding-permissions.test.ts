@@ -2,7 +2,8 @@
  * Who may onboard and steer a run, explicitly (the tenant-isolation walker probes other tenants'
  * ids; here the callers act on their OWN commune's run): commune roles, read-only staff and an
  * external provider get FORBIDDEN for members.onboard, members.searchReference, workflows.retry and
- * workflows.cancel, and nothing changes. A DSI still sees their commune's run (workflows.get).
+ * workflows.cancel, and nothing changes (finance and the board may search the reference, public data,
+ * to simulate a commune joining). A DSI still sees their commune's run (workflows.get).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRPCError } from '@trpc/server';
@@ -66,12 +67,16 @@ const snapshot = async () => {
 };
 
 describe('onboarding and its runs are for the syndicate\'s admins and operators', () => {
-  it.each(REFUSED)('%s: FORBIDDEN to onboard, search the reference, retry or cancel — even their own commune\'s run', async (role) => {
+  it.each(REFUSED)('%s: FORBIDDEN to onboard, retry or cancel (and to search the reference, unless it simulates costs) — even their own commune\'s run', async (role) => {
     const { caller } = await callerAs(role);
     const before = await snapshot();
     expect(await codeOf(caller.members.onboard({ kind: 'commune', inseeCode: '69266', dsi: { email: `x.${tenant.tag}@tests.example`, name: 'X Y' } }))).toBe('FORBIDDEN');
     expect(await codeOf(caller.members.onboard({ kind: 'epci', siren: '200046977' }))).toBe('FORBIDDEN');
-    expect(await codeOf(caller.members.searchReference({ query: 'Vaulx' }))).toBe('FORBIDDEN');
+    if (role === 'syndicate_finance' || role === 'board_member') {
+      expect((await caller.members.searchReference({ query: 'Vaulx' })).map((h) => h.inseeCode)).toContain('69256');
+    } else {
+      expect(await codeOf(caller.members.searchReference({ query: 'Vaulx' }))).toBe('FORBIDDEN');
+    }
     expect(await codeOf(caller.workflows.retry({ workflowId: run.workflowId }))).toBe('FORBIDDEN');
     expect(await codeOf(caller.workflows.cancel({ workflowId: run.workflowId }))).toBe('FORBIDDEN');
     expect(await snapshot()).toEqual(before);

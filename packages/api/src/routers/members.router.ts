@@ -1,7 +1,7 @@
 import { inviteDsiInput, memberIdInput, membersListInput, onboardEpciInput, onboardInput, searchReferenceInput } from '@mutualis/contracts';
 import { getMember, listMembers, requestDsiInvitation, requestEpciOnboarding, requestOnboarding, searchReference } from '@mutualis/core';
 import { getMemberExport, requestOffboarding, retentionSeconds } from '@mutualis/core';
-import { can } from '../trpc.ts';
+import { can, canAny } from '../trpc.ts';
 
 export const membersRouter = {
   list: can('read', 'Member').input(membersListInput).query(({ ctx, input }) => listMembers(ctx.db, ctx.actor, input)),
@@ -18,5 +18,6 @@ export const membersRouter = {
     requestOffboarding(ctx.db, await ctx.temporal(), ctx.actor, input.id, retentionSeconds(ctx.settings?.memberRetentionDays))),
   /** The zip of a departing member's data (base64), from its departure's export step until erasure. */
   exportArchive: can('update', 'Member').input(memberIdInput).query(({ ctx, input }) => getMemberExport(ctx.db, ctx.actor, input.id)),
-  searchReference: can('create', 'Member').input(searchReferenceInput).query(({ input }) => searchReference(input.query, input.limit)),
+  /** The official reference (public data): to onboard a member, or to simulate one joining (finance, board). */
+  searchReference: canAny(['create', 'Member'], ['read', 'CostModel']).input(searchReferenceInput).query(({ input }) => searchReference(input.query, input.limit)),
 };

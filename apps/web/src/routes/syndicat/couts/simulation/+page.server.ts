@@ -17,10 +17,9 @@ export const load: PageServerLoad = async (event) => {
   if (!actor.ability.can('read', 'CostModel')) error(404, { message: 'not found' });
   const year = yearOf(event.url);
   const caller = api(event);
-  // The official reference is searched through the onboarding procedure, which only those who may onboard members call.
-  const canSearch = actor.ability.can('create', 'Member');
-  const query = canSearch ? (event.url.searchParams.get('q')?.trim().slice(0, 100) ?? '') : '';
-  const chosen = canSearch ? event.url.searchParams.get('choix') : null;
+  // Everyone who may simulate may search the official reference (public data) to prefill a newcomer.
+  const query = event.url.searchParams.get('q')?.trim().slice(0, 100) ?? '';
+  const chosen = event.url.searchParams.get('choix');
   const [lines, catalog, hits, choices] = await Promise.all([
     orPageError(caller.costs.budget.lines({ year })),
     caller.catalog.list({}),
@@ -29,7 +28,7 @@ export const load: PageServerLoad = async (event) => {
   ]);
   const choice = choices.find((h) => h.kind === 'commune' && h.inseeCode === chosen) ?? null;
   return {
-    year, canSearch, query,
+    year, query,
     hits: hits.filter((h) => h.kind === 'commune').map((h) => ({ name: h.name, inseeCode: h.inseeCode!, population: h.population })),
     // Agents are not in the reference: one per 40 inhabitants, as the onboarding estimates them.
     choice: choice ? { name: choice.name, inseeCode: choice.inseeCode!, population: choice.population, agentCount: Math.round(choice.population / 40) } : null,
