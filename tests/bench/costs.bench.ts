@@ -75,6 +75,8 @@ const caller = createCaller({
   temporal: () => Promise.reject(new Error('costs.* needs no Temporal')),
 });
 
+const bump = () => owner.updateTable('budgetLines').set({ updatedAt: new Date() }).where('syndicateId', '=', syndicateId).where('label', '=', 'Ligne 01').execute();
+
 async function measure(name: string, fn: () => unknown, runs = 5): Promise<{ name: string; median: number; worst: number }> {
   await fn();
   const times: number[] = [];
@@ -109,8 +111,10 @@ const results = [
   await measure('reading the year (loadYearData, one transaction)', () => withTenant(db, finance.tenant, (tx) => loadYearData(tx, YEAR))),
   await measure('allocateYear: 30 lines + à la carte, exact (engine)', () => allocateYear(data)),
   await measure('a year: read + allocate', () => withTenant(db, finance.tenant, async (tx) => allocateYear(await loadYearData(tx, YEAR)))),
-  await measure('costs.allocation API (this year and last, all members)', () => caller.costs.allocation({ year: YEAR })),
-  await measure('costs.trend API, five years, syndicate-wide (no split)', () => caller.costs.trend({ toYear: YEAR, years: 5 })),
+  // a change to the data (here: a no-op update bumping the cost data version) makes the next call compute again
+  await measure('costs.allocation API (this year and last), after a change', async () => { await bump(); return caller.costs.allocation({ year: YEAR }); }),
+  await measure('costs.trend API, five years, syndicate-wide, after a change', async () => { await bump(); return caller.costs.trend({ toYear: YEAR, years: 5 }); }),
+  await measure('costs.allocation API again, nothing changed (kept)', () => caller.costs.allocation({ year: YEAR })),
 ];
 
 console.log(`\ncost allocation at the scale target: ${result.members.length} members, ${result.lines.length} lines, 13 segments of the year; 5 runs each (after 1 warm-up)`);

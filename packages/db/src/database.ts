@@ -7,7 +7,7 @@ import type {
   AppEndpointTable, OfferingPlanTable, OfferingTable, OidcClientTable, PlanPriceTable, ResourceTable, SubscriptionPeriodTable,
   SubscriptionTable, UsageRecordTable,
 } from './tables/catalog.table.ts';
-import type { BudgetLineTable, CostSettingsTable } from './tables/costs.table.ts';
+import type { BudgetLineTable, CostDataVersionTable, CostSettingsTable } from './tables/costs.table.ts';
 import type { OidcPayloadTable, OidcSigningKeyTable } from './tables/oidc.table.ts';
 import type { UpstreamProviderDomainTable, UpstreamProviderTable, UserIdentityTable } from './tables/federation.table.ts';
 import type { MemberDirectoryAccountTable, MemberDirectoryDomainTable, MemberDirectoryTable } from './tables/directory.table.ts';
@@ -42,6 +42,7 @@ export interface Database {
   oidcSigningKeys: OidcSigningKeyTable;
   budgetLines: BudgetLineTable;
   costSettings: CostSettingsTable;
+  costDataVersions: CostDataVersionTable;
   userFactors: UserFactorTable;
   recoveryCodes: RecoveryCodeTable;
   upstreamProviders: UpstreamProviderTable;

@@ -205,3 +205,23 @@ describe('costs.export', () => {
     for (const other of t.members.slice(1)) expect(own).not.toContain(other.name);
   });
 });
+
+describe('kept allocations', () => {
+  it('a change to anything the allocation reads is seen at once: the syndicate\'s cost data version moves with it', async () => {
+    const board = await callerOf('board_member');
+    const versionOf = async () => (await ownerDb().selectFrom('costDataVersions').select('version').where('syndicateId', '=', t.syndicateId).executeTakeFirst())?.version;
+    const before = await board.costs.allocation({ year: 2026 });
+    const again = await board.costs.allocation({ year: 2026 });
+    expect(again).toEqual(before);
+    const v0 = await versionOf();
+    // a population changes (as a yearly census update would): every population share moves
+    await ownerDb().updateTable('members').set((eb) => ({ population: eb('population', '+', 7000) })).where('id', '=', t.members[0]!.id).execute();
+    expect(Number(await versionOf())).toBeGreaterThan(Number(v0));
+    const after = await board.costs.allocation({ year: 2026 });
+    const share = (a: typeof before) => a.members.find((m) => m.memberId === t.members[0]!.id)!.sharedCents;
+    expect(share(after)).toBeGreaterThan(share(before));
+    expect(after.totals.sharedCents).toBe(before.totals.sharedCents);
+    await ownerDb().updateTable('members').set((eb) => ({ population: eb('population', '-', 7000) })).where('id', '=', t.members[0]!.id).execute();
+    expect(share(await board.costs.allocation({ year: 2026 }))).toBe(share(before));
+  });
+});

@@ -82,6 +82,32 @@ export async function loadYearData(tx: Tx, year: number): Promise<YearData> {
   };
 }
 
+/**
+ * Computed years kept in memory, keyed by the syndicate's cost data version (`cost_data_versions`,
+ * bumped by triggers in the same transaction as any change to what an allocation reads): a year is
+ * served again only while nothing it was computed from has changed. The version is read before the
+ * data, so what is kept is never older than its version says. A few years per process (a year of
+ * 35,000 members is some tens of MB); `shares: false` runs (trends) are kept apart from full ones.
+ */
+const CACHE_SIZE = 8;
+const computed = new Map<string, { data: YearData; result: YearResult }>();
+
+export async function computedYear(tx: Tx, syndicateId: string, year: number, options: { shares?: boolean } = {}): Promise<{ data: YearData; result: YearResult }> {
+  const row = await tx.selectFrom('costDataVersions').select('version').where('syndicateId', '=', syndicateId).executeTakeFirst();
+  const key = `${syndicateId}:${year}:${row?.version ?? 'none'}:${options.shares === false ? 'totals' : 'shares'}`;
+  const known = computed.get(key);
+  if (known) {
+    computed.delete(key);
+    computed.set(key, known); // most recently used last
+    return known;
+  }
+  const data = await loadYearData(tx, year);
+  const entry = { data, result: allocateYear(data, options) };
+  computed.set(key, entry);
+  while (computed.size > CACHE_SIZE) computed.delete(computed.keys().next().value!);
+  return entry;
+}
+
 async function publishedToMembers(tx: Tx): Promise<boolean> {
   const row = await tx.selectFrom('costSettings').select('publishedToMembers').executeTakeFirst();
   return row?.publishedToMembers ?? false;
@@ -184,9 +210,9 @@ export async function computeAllocation(db: Db, actor: Actor, raw: AllocationInp
       const mayRead = actor.ability.can('read', asSubject('Allocation', { syndicateId: actor.syndicateId, memberId: input.memberId }) as never);
       if (!mayRead) throw new ForbiddenError("Vous ne pouvez voir que les contributions de votre commune.");
     }
-    const [data, previousData] = await Promise.all([loadYearData(tx, input.year), loadYearData(tx, input.year - 1)]);
-    const result = allocateYear(data);
-    const previous = previousData.members.length > 0 ? totalsByMember(allocateYear(previousData)) : null;
+    const { data, result } = await computedYear(tx, actor.syndicateId, input.year);
+    const before = await computedYear(tx, actor.syndicateId, input.year - 1);
+    const previous = before.result.members.length > 0 ? totalsByMember(before.result) : null;
     if (input.memberId && !result.members.some((m) => m.member.id === input.memberId)) {
       const exists = await tx.selectFrom('members').select('id').where('id', '=', input.memberId).executeTakeFirst();
       throw new NotFoundError(exists ? `Ce membre n'appartenait pas au syndicat en ${input.year} : il n'a pas de contribution cette année-là.` : 'Ce membre est introuvable.');
@@ -211,7 +237,7 @@ export async function costTrend(db: Db, actor: Actor, raw: TrendInput): Promise<
     const points: TrendPoint[] = [];
     for (let year = input.toYear - input.years + 1; year <= input.toYear; year++) {
       // the syndicate's trend needs only what each line and subscription adds up to, not the split
-      const result = allocateYear(await loadYearData(tx, year), { shares: input.memberId !== undefined });
+      const { result } = await computedYear(tx, actor.syndicateId, year, { shares: input.memberId !== undefined });
       const rows = input.memberId ? result.members.filter((m) => m.member.id === input.memberId) : result.members;
       const shared = input.memberId ? rows.reduce((s, m) => s + m.sharedCents, 0n) : result.lines.reduce((s, l) => s + l.allocatedCents, 0n);
       const aLaCarte = rows.reduce((s, m) => s + m.aLaCarteCents, 0n);
@@ -253,8 +279,7 @@ export async function simulateCosts(db: Db, actor: Actor, raw: SimulateInput): P
     throw new ForbiddenError('Les simulations sont réservées aux finances, aux administrateurs du syndicat et au comité.');
   }
   return withTenant(db, syndicateWide(actor), async (tx) => {
-    const data = await loadYearData(tx, input.year);
-    const current = allocateYear(data);
+    const { data, result: current } = await computedYear(tx, actor.syndicateId, input.year);
     const changed = applyChanges(data, input.changes);
     const simulated = allocateYear(changed);
     const before = totalsByMember(current);

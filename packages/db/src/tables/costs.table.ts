@@ -19,3 +19,10 @@ export interface CostSettingsTable {
   updatedBy: string | null;
   updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
 }
+
+/** A number that changes with anything a cost allocation reads (triggers); computed allocations are kept per version. */
+export interface CostDataVersionTable {
+  syndicateId: string;
+  version: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
+  changedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
