@@ -7,7 +7,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, loginThroughForm, newContext, seriousA11yViolations, webUrl } from './support/browser.ts';
+import { hydrated, launchBrowser, loginThroughForm, newContext, seriousA11yViolations, webUrl } from './support/browser.ts';
 import { closeDbs, ownerDb } from '../support/db.ts';
 import { createTenant, type TestTenant } from '../support/factories.ts';
 import { createLdapTree, ldapEnv, type LdapPerson, type LdapTree } from '../support/ldap.ts';
@@ -55,6 +55,7 @@ describe('the directory page', () => {
     const page = await dsiPage();
     await page.goto(`${webUrl()}/commune`);
     await Promise.all([page.waitForURL(/\/commune\/identite\/annuaire/), page.getByRole('link', { name: /Connexion par l’annuaire de la mairie/ }).click()]);
+    await hydrated(page);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(`Annuaire de la commune : ${t.members[0]!.name}`);
     expect(await seriousA11yViolations(page)).toEqual([]);
 
@@ -93,10 +94,10 @@ describe('the directory page', () => {
   it('shows a refused field next to it', async () => {
     const page = await dsiPage();
     await page.goto(`${webUrl()}/commune/identite/annuaire`);
+    await hydrated(page);
     await page.getByLabel(/^Adresse du serveur/).fill('http://annuaire');
     await submit(page, 'Enregistrer');
-    // the enhanced form answers, then redraws: wait for the error it must show before reading the field
-    await page.locator('#url-error').waitFor({ timeout: 10_000 });
+    await page.locator('#url-error').waitFor();
     const url = page.getByLabel(/^Adresse du serveur/);
     await expect(url.getAttribute('aria-invalid')).resolves.toBe('true');
     await expect(page.locator('#url-error').textContent()).resolves.toMatch(/ldap:\/\/serveur:389/);

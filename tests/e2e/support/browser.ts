@@ -24,16 +24,30 @@ export function newContext(browser: Browser): Promise<BrowserContext> {
 }
 
 /**
+ * Waits until the page's scripts have taken over the server-rendered page (the root layout marks
+ * `<html data-hydrated>`): typed values are then kept, and enhanced forms submit through fetch.
+ */
+export async function hydrated(page: Page): Promise<void> {
+  // SvelteKit's inline start script defines `__sveltekit_<version>` as the page is parsed; without it,
+  // JavaScript is off in this context and the server-rendered page is the page.
+  const scripts = await page.evaluate(() => Object.keys(window).some((key) => key.startsWith('__sveltekit_')));
+  if (!scripts) return;
+  await page.locator('html[data-hydrated]').waitFor({ state: 'attached', timeout: 15_000 });
+}
+
+/**
  * Logs in through the real login form and waits for the landing page. Where a second factor is
  * due (admins, DSIs), types the code of the user's authenticator app on the verification page.
  */
 export async function loginThroughForm(page: Page, email: string, password: string): Promise<void> {
   await page.goto(`${webUrl()}/connexion`);
+  await hydrated(page);
   await page.getByLabel('Adresse e-mail').fill(email);
   await page.getByLabel('Mot de passe').fill(password);
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Se connecter' }).click()]);
   await page.waitForURL((url) => !url.pathname.startsWith('/connexion') || url.pathname.startsWith('/connexion/verification'), { timeout: 10_000 }).catch(() => undefined);
   if (new URL(page.url()).pathname.startsWith('/connexion/verification')) {
+    await hydrated(page);
     await page.getByLabel('Code à 6 chiffres de votre application d’authentification').fill(await nextTotpCode(email));
     await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Vérifier' }).click()]);
   }
