@@ -25,7 +25,9 @@ try {
   started.push(postgres);
   const adminUrl = process.env.DATABASE_URL ? postgres.serverUrl : await ensureDatabase(postgres.serverUrl, 'mutualis', false);
   const { appUrl, hostingUrl, demo } = await prepareDatabase(adminUrl, { app: secrets.appDbPassword, hosting: secrets.hostingDbPassword }, true);
-  const temporal = await startTemporal({ port: 7233, uiPort: 8233, dbFile: path.join(DATA, 'temporal', 'dev.db') });
+  const temporal = await startTemporal({
+    port: Number(process.env.MUTUALIS_TEMPORAL_PORT ?? 7233), uiPort: Number(process.env.MUTUALIS_TEMPORAL_UI_PORT ?? 8233), dbFile: path.join(DATA, 'temporal', 'dev.db'),
+  });
   started.push(temporal);
   // Mail: the configured relay, else the local sink whose messages the dev outbox page shows.
   const sink = process.env.SMTP_URL ? null : await startSmtpSink(Number(process.env.MUTUALIS_SMTP_PORT ?? 2525), path.join(DATA, 'outbox'));
